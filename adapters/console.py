@@ -1,0 +1,123 @@
+"""The console adapter: the same dialogue path as Telegram and Discord, in a terminal.
+
+Streamed tokens are printed as they come. Buttons are shown numbered; type ``#N`` to press
+button N of the last reply. Files (``/export``) are written to the current directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+from typing import TextIO
+
+from botcore.messages import Button, IncomingMessage, OutgoingMessage
+from botcore.runtime import Runtime
+
+PROMPT = "you> "
+QUIT = {"/quit", "/exit", ":q"}
+
+
+class PrintStream:
+    """A :class:`~botcore.dialogue.protocols.ReplyStream` that prints new text as it arrives."""
+
+    def __init__(self, out: TextIO, label: str) -> None:
+        self.out = out
+        self.label = label
+        self.shown = ""
+
+    async def update(self, text: str) -> None:
+        if not self.shown:
+            self.out.write(self.label)
+        if text.startswith(self.shown):
+            self.out.write(text[len(self.shown):])
+        else:  # the generation restarted (e.g. on another worker): show it afresh
+            self.out.write("\n" + self.label + text)
+        self.shown = text
+        self.out.flush()
+
+
+class ConsoleAdapter:
+    """Chat in the terminal as ``console:<user_id>``."""
+
+    name = "console"
+
+    def __init__(self, runtime: Runtime, *, user_id: str = "local", user_name: str | None = None,
+                 out: TextIO | None = None, stream: bool = True,
+                 files_dir: Path | None = None) -> None:
+        self.runtime = runtime
+        self.user_id = user_id
+        self.user_name = user_name
+        self.out = out or sys.stdout
+        self.stream = stream
+        self.files_dir = files_dir or Path.cwd()
+        self.label = f"{runtime.settings.bot_name.lower()}> "
+        self._buttons: list[Button] = []
+        self._stopped = asyncio.Event()
+
+    def _incoming(self, text: str, callback: str | None = None) -> IncomingMessage:
+        return IncomingMessage(platform="console", message_id=uuid.uuid4().hex,
+                               chat_id=self.user_id, user_id=self.user_id, text=text,
+                               user_name=self.user_name, callback_data=callback)
+
+    async def send(self, text: str) -> list[OutgoingMessage]:
+        """Send one line (text, a command, or ``#N`` to press a button) and print the reply."""
+        callback = None
+        if text.startswith("#") and text[1:].isdigit():
+            n = int(text[1:])
+            if not 1 <= n <= len(self._buttons):
+                self.out.write("(no such button)\n")
+                return []
+            callback = self._buttons[n - 1].data
+        stream = PrintStream(self.out, self.label) if self.stream else None
+        replies = await self.runtime.manager.handle(self._incoming(text, callback), stream)
+        for reply in replies:
+            self._render(reply, stream)
+        return replies
+
+    def _render(self, reply: OutgoingMessage, stream: PrintStream | None) -> None:
+        if stream is not None and stream.shown and reply.text.startswith(stream.shown):
+            self.out.write(reply.text[len(stream.shown):] + "\n")
+        else:
+            if stream is not None and stream.shown:
+                self.out.write("\n")
+            self.out.write(f"{self.label}{reply.text}\n")
+        if reply.file is not None:
+            path = self.files_dir / reply.file.filename
+            path.write_bytes(reply.file.content)
+            self.out.write(f"(saved {path})\n")
+        self._buttons = [b for row in reply.buttons for b in row]
+        if self._buttons:
+            labels = "  ".join(f"[#{i}] {b.label}" for i, b in enumerate(self._buttons, 1))
+            self.out.write(f"   {labels}\n")
+        self.out.flush()
+
+    async def run(self) -> None:
+        """Read lines until EOF, ``/quit`` or :meth:`stop`."""
+        self.out.write(f"Chatting with {self.runtime.settings.bot_name} as console:{self.user_id}."
+                       " Type /help for commands, /quit to leave.\n")
+        self.out.flush()
+        while not self._stopped.is_set():
+            try:
+                line = await asyncio.to_thread(_read_line)
+            except EOFError:
+                break
+            if line.strip() in QUIT:
+                break
+            if line.strip():
+                await self.send(line)
+
+    async def stop(self) -> None:
+        """Stop after the current line."""
+        self._stopped.set()
+
+
+def _read_line() -> str:
+    return input(PROMPT)
+
+
+def create_adapter(runtime: Runtime, *, user_id: str = "local", user_name: str | None = None,
+                   stream: bool = True) -> ConsoleAdapter:
+    """Entry point ``botcore.adapters: console``."""
+    return ConsoleAdapter(runtime, user_id=user_id, user_name=user_name, stream=stream)

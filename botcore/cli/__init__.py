@@ -1,0 +1,1 @@
+"""botctl, the admin CLI."""

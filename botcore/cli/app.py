@@ -1,0 +1,68 @@
+"""botctl — the admin CLI of botcore. Every command has --help; data commands take --json;
+errors exit non-zero with a one-line message.
+
+Plugins add command groups through the ``botcore.cli`` entry point group (e.g. ``botctl model``
+comes from the workers package), so botcore never imports them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from botcore import __version__, plugins
+from botcore.cli.chat import chat
+from botcore.cli.db import db_app
+from botcore.cli.faq import faq_app
+from botcore.cli.run import run
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="botctl",
+    help="Run and manage a botcore deployment.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(chat)
+app.command()(run)
+app.add_typer(db_app, name="db")
+app.add_typer(faq_app, name="faq")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"botctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    """Run and manage a botcore deployment."""
+
+
+def _add_plugins() -> None:
+    for name, ep in sorted(plugins.available(plugins.CLI).items()):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a broken plugin must not take the whole CLI down
+            print(f"warning: botctl plugin {name!r} failed to load: {exc}", file=sys.stderr)
+            continue
+        if isinstance(obj, typer.Typer):
+            app.add_typer(obj, name=name)
+        else:
+            app.command(name=name)(obj)
+
+
+_add_plugins()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

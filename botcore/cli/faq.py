@@ -1,0 +1,115 @@
+"""`botctl faq`: the knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from botcore.cli import common
+from botcore.faq import formats
+from botcore.faq import store as faq_store
+from botcore.faq.index import FaqAnswer
+from botcore.logs import setup_logging
+from botcore.memory.factory import open_long_term
+from botcore.runtime import open_runtime
+
+faq_app = typer.Typer(help="The FAQ knowledge base.", no_args_is_help=True)
+
+
+@faq_app.command("import")
+def import_(path: Annotated[Path, typer.Argument(help="CSV (id,question,answer[,tags,url]) "
+                                                 "or JSONL file.")]) -> None:
+    """Import (insert or replace) entries. Example: `botctl faq import shop-faq.csv`."""
+    s = common.settings()
+    records = common.run(_read(path))
+
+    async def main() -> int:
+        store = await open_long_term(s)
+        try:
+            n = await faq_store.upsert_entries(store, records)
+            await store.audit("cli", "faq.import", str(path), {"entries": n})
+            return n
+        finally:
+            await store.aclose()
+
+    n = common.run(main())
+    typer.echo(f"imported {n} entries ({sum(len(r.questions) for r in records)} phrasings)")
+
+
+async def _read(path: Path) -> list[formats.FaqRecord]:
+    return formats.read_faq_file(path)
+
+
+@faq_app.command("export")
+def export(path: Annotated[Path, typer.Argument(help="Output .csv or .jsonl file.")]) -> None:
+    """Export the knowledge base."""
+    s = common.settings()
+
+    async def main() -> int:
+        store = await open_long_term(s)
+        try:
+            return formats.write_faq_file(path, await faq_store.all_entries(store))
+        finally:
+            await store.aclose()
+
+    typer.echo(f"exported {common.run(main())} entries to {path}")
+
+
+@faq_app.command("list")
+def list_(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List entries."""
+    s = common.settings()
+
+    async def main() -> list[formats.FaqRecord]:
+        store = await open_long_term(s)
+        try:
+            return await faq_store.all_entries(store)
+        finally:
+            await store.aclose()
+
+    entries = common.run(main())
+    if json_out:
+        common.emit_json([{"id": e.id, "questions": e.questions, "answer": e.answer,
+                           "tags": e.tags, "url": e.url} for e in entries])
+        return
+    if not entries:
+        typer.echo("the knowledge base is empty (botctl faq import FILE)")
+    for e in entries:
+        typer.echo(f"{e.id}\t{len(e.questions)} phrasings\t{e.questions[0][:60]}")
+
+
+def _answer_json(a: FaqAnswer) -> dict[str, object]:
+    return {"id": a.id, "answer": a.answer, "score": a.score}
+
+
+@faq_app.command("ask")
+def ask(
+    text: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="One question per line.")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ask the knowledge base; `id` is null when it has no confident answer."""
+    if (text is None) == (file is None):
+        common.fail("give a question or --file PATH (not both)", code=2)
+    if file is not None and not file.is_file():
+        common.fail(f"{file}: no such file", code=2)
+    s = common.settings()
+    setup_logging(s, "WARNING")
+    questions = [text] if text is not None else \
+        [q for q in file.read_text(encoding="utf-8").splitlines()]  # type: ignore[union-attr]
+
+    async def main() -> list[FaqAnswer]:
+        async with open_runtime(s) as rt:
+            out = []
+            for q in questions:
+                out.append(await rt.manager.faq.search(q) if q.strip()
+                           else FaqAnswer(None, None, 0.0))
+            return out
+
+    for a in common.run(main()):
+        if json_out:
+            common.emit_json(_answer_json(a))
+        else:
+            typer.echo(f"{a.id or '(no confident answer)'}\t{a.score:.3f}\t{a.answer or ''}")

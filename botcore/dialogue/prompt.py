@@ -1,0 +1,38 @@
+"""Prompt assembly: persona + facts + recent turns within a budget.
+
+The bot has no tokenizer (no torch in the bot process), so it budgets by characters
+(~4 per token for English); the worker then trims exactly by token count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from botcore.inference.payloads import ChatTurn
+from botcore.memory.base import Turn
+
+CHARS_PER_TOKEN = 4
+
+
+def build_messages(
+    system: str,
+    history: Sequence[Turn],
+    user_text: str,
+    *,
+    facts: Sequence[str] = (),
+    budget_tokens: int = 1536,
+) -> list[ChatTurn]:
+    """System turn (with facts), as many recent turns as fit, then the user's message."""
+    sys_text = system
+    if facts:
+        sys_text += "\nWhat you remember about the user:\n" + "\n".join(f"- {f}" for f in facts)
+    budget = budget_tokens * CHARS_PER_TOKEN - len(sys_text) - len(user_text)
+    kept: list[ChatTurn] = []
+    for turn in reversed(history):
+        cost = len(turn.text) + 8
+        if budget - cost < 0:
+            break
+        budget -= cost
+        kept.append(ChatTurn(role=turn.role, content=turn.text))
+    kept.reverse()
+    return [ChatTurn(role="system", content=sys_text), *kept, ChatTurn(role="user", content=user_text)]

@@ -1,0 +1,170 @@
+"""The bot's side of Celery: send model tasks by name, await results over Redis pub/sub.
+
+Each bot process subscribes once to its own reply channel (``botcore:out:<uuid>``) and passes
+it with every task; workers publish stream deltas and the final result there. No result backend
+polling. If a reply was published while the subscription was down (Redis restarted), the worker
+also stored it under ``botcore:result:<id>``, which the waiter checks when the channel is quiet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+from celery import Celery
+from redis.exceptions import RedisError
+
+from botcore.config import Settings
+from botcore.errors import ConfigError, InferenceError, InferenceTimeout
+from botcore.inference.base import TextDeltaCallback
+from botcore.inference.celery_config import REPLY_PREFIX, RESULT_PREFIX, celery_settings
+from botcore.inference.payloads import (
+    TASK_EMBED,
+    TASK_GENERATE,
+    TASK_UNDERSTAND,
+    GenerateRequest,
+    GenerateResult,
+    Understanding,
+)
+
+log = logging.getLogger(__name__)
+QUIET_CHECK_S = 5.0
+
+
+class CeleryExecutor:
+    """Implements :class:`botcore.inference.base.ModelExecutor` over Celery workers."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.redis_url:
+            raise ConfigError("BOTCORE_BROKER_URL needs BOTCORE_REDIS_URL too (replies come "
+                              "back over Redis pub/sub)")
+        self.settings = settings
+        self.app = Celery("botcore-bot")
+        self.app.conf.update(celery_settings(settings))
+        self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
+        self.channel = f"{REPLY_PREFIX}{uuid.uuid4().hex}"
+        self._waiters: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self._ready: asyncio.Event | None = None
+
+    async def _ensure_listener(self) -> None:
+        if self._listener is None or self._listener.done():
+            self._ready = asyncio.Event()
+            self._listener = asyncio.create_task(self._listen(), name="botcore-reply-listener")
+        assert self._ready is not None
+        await asyncio.wait_for(self._ready.wait(), 10)
+
+    async def _listen(self) -> None:
+        backoff = 0.1
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                assert self._ready is not None
+                self._ready.set()
+                backoff = 0.1
+                async for raw in pubsub.listen():
+                    if raw.get("type") != "message":
+                        continue
+                    msg = json.loads(raw["data"])
+                    q = self._waiters.get(msg.get("id", ""))
+                    if q is not None:
+                        q.put_nowait(msg)
+            except asyncio.CancelledError:
+                await pubsub.aclose()
+                raise
+            except (RedisError, OSError) as exc:
+                log.warning("reply channel lost (%s); resubscribing", type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            finally:
+                try:
+                    await pubsub.aclose()
+                except (RedisError, OSError):
+                    pass
+
+    async def _call(self, task: str, payload: dict[str, Any], key: str,
+                    on_delta: TextDeltaCallback | None = None) -> dict[str, Any]:
+        await self._ensure_listener()
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._waiters[key] = queue
+        try:
+            try:
+                await asyncio.to_thread(
+                    self.app.send_task, task,
+                    kwargs={"payload": payload, "reply_to": self.channel, "key": key},
+                    task_id=f"{key}:{uuid.uuid4().hex[:8]}")
+            except Exception as exc:
+                raise InferenceError(f"could not queue {task}: {exc}") from exc
+            return await self._wait(key, queue, on_delta)
+        finally:
+            self._waiters.pop(key, None)
+
+    async def _wait(self, key: str, queue: asyncio.Queue[dict[str, Any]],
+                    on_delta: TextDeltaCallback | None) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.reply_timeout_s
+        attempt: str | None = None
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise InferenceTimeout(f"no reply for {key}")
+            try:
+                msg = await asyncio.wait_for(queue.get(), min(QUIET_CHECK_S, remaining))
+            except TimeoutError:
+                stored = await self._stored(key)
+                if stored is not None:
+                    msg = stored
+                else:
+                    continue
+            kind = msg.get("type")
+            if kind == "delta":
+                if on_delta is not None:
+                    if attempt is not None and msg.get("attempt") != attempt:
+                        log.info("generation for %s restarted on another worker", key)
+                    attempt = msg.get("attempt")
+                    await on_delta(msg["data"])
+                continue
+            if kind == "error":
+                raise InferenceError(f"worker failed: {msg.get('data')}")
+            data: dict[str, Any] = msg["data"]
+            return data
+
+    async def _stored(self, key: str) -> dict[str, Any] | None:
+        try:
+            raw = await self.redis.get(f"{RESULT_PREFIX}{key}")
+        except (RedisError, OSError):
+            return None
+        return json.loads(raw) if raw else None
+
+    async def understand(self, texts: Sequence[str], *,
+                         with_embedding: bool = False) -> list[Understanding]:
+        data = await self._call(TASK_UNDERSTAND, {"texts": list(texts),
+                                                  "with_embedding": with_embedding},
+                                f"u-{uuid.uuid4().hex}")
+        return [Understanding.model_validate(d) for d in data["results"]]
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        data = await self._call(TASK_EMBED, {"texts": list(texts)}, f"e-{uuid.uuid4().hex}")
+        vectors: list[list[float]] = data["vectors"]
+        return vectors
+
+    async def generate(self, request: GenerateRequest,
+                       on_delta: TextDeltaCallback | None = None) -> GenerateResult:
+        data = await self._call(TASK_GENERATE, request.model_dump(mode="json"),
+                                f"g-{request.request_id}", on_delta)
+        return GenerateResult.model_validate(data)
+
+    async def aclose(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self.redis.aclose()

@@ -1,0 +1,119 @@
+"""In-process short-term memory: the embedded default when no Redis is configured.
+
+Same contract as the Redis store (see ``tests/botcore/memory/test_short_term_contract.py``), but
+it lives and dies with the process; one bot process only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import time
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+
+from botcore.errors import StorageError
+from botcore.memory.base import Turn
+from botcore.messages import ConversationKey
+
+
+class LocalShortTermMemory:
+    """Dicts with expiry; locks are FIFO ``asyncio.Lock`` objects."""
+
+    def __init__(self, max_turns: int = 50, ttl_s: float = 7 * 24 * 3600) -> None:
+        self.max_turns = max_turns
+        self.ttl_s = ttl_s
+        self._turns: dict[ConversationKey, tuple[float, deque[Turn]]] = {}
+        self._state: dict[ConversationKey, dict[str, str]] = {}
+        self._claims: OrderedDict[str, float] = OrderedDict()
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._windows: dict[str, tuple[int, int]] = {}
+
+    async def recent_turns(self, key: ConversationKey, limit: int) -> list[Turn] | None:
+        entry = self._turns.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            self._turns.pop(key, None)
+            return None
+        return list(entry[1])[-limit:] if limit > 0 else []
+
+    async def append_turns(self, key: ConversationKey, turns: Sequence[Turn]) -> None:
+        entry = self._turns.get(key)
+        dq = entry[1] if entry else deque(maxlen=self.max_turns)
+        dq.extend(turns)
+        self._turns[key] = (time.monotonic() + self.ttl_s, dq)
+
+    async def replace_turns(self, key: ConversationKey, turns: Sequence[Turn]) -> None:
+        self._turns[key] = (time.monotonic() + self.ttl_s, deque(turns, maxlen=self.max_turns))
+
+    async def get_state(self, key: ConversationKey) -> dict[str, str]:
+        return dict(self._state.get(key, {}))
+
+    async def set_state(self, key: ConversationKey, values: Mapping[str, str | None]) -> None:
+        state = self._state.setdefault(key, {})
+        for k, v in values.items():
+            if v is None:
+                state.pop(k, None)
+            else:
+                state[k] = v
+
+    async def clear(self, key: ConversationKey) -> None:
+        self._turns.pop(key, None)
+        self._state.pop(key, None)
+
+    async def claim(self, token: str, ttl_s: float) -> bool:
+        now = time.monotonic()
+        while self._claims:  # drop expired claims, oldest first
+            first, expiry = next(iter(self._claims.items()))
+            if expiry > now:
+                break
+            del self._claims[first]
+        if token in self._claims:
+            return False
+        self._claims[token] = now + ttl_s
+        return True
+
+    async def release(self, token: str) -> None:
+        self._claims.pop(token, None)
+
+    @asynccontextmanager
+    async def lock(self, name: str, timeout_s: float) -> AsyncIterator[None]:
+        lock = self._locks[name]
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout_s)
+        except TimeoutError as exc:
+            raise StorageError(f"lock {name!r} not acquired within {timeout_s}s") from exc
+        try:
+            yield
+        finally:
+            lock.release()
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(name, None)
+
+    async def hit(self, bucket: str, limit: int, window_s: float) -> float:
+        now = time.time()
+        window = int(now // window_s)
+        start, count = self._windows.get(bucket, (window, 0))
+        if start != window:
+            start, count = window, 0
+        count += 1
+        self._windows[bucket] = (start, count)
+        if count <= limit:
+            return 0.0
+        return max(0.001, (window + 1) * window_s - now)
+
+    async def forget_user(self, platform: str, user_id: str) -> int:
+        doomed = [k for k in (*self._turns, *self._state)
+                  if k.platform == platform and k.user_id == user_id]
+        for key in set(doomed):
+            self._turns.pop(key, None)
+            self._state.pop(key, None)
+        return len(set(doomed))
+
+    async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+

@@ -1,0 +1,552 @@
+"""Long-term memory in SQL (SQLAlchemy 2 async, Postgres or SQLite).
+
+Every method opens its own short transaction. Connection failures are wrapped in
+:class:`~botcore.errors.StorageUnavailable` so the dialogue manager can retry them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from botcore.errors import StorageError, StorageUnavailable
+from botcore.memory import sql_models as m
+from botcore.memory.base import Fact, StoredMessage, Turn, UserRecord
+from botcore.messages import ConversationKey
+
+log = logging.getLogger(__name__)
+
+
+def _ts(value: datetime | None) -> float:
+    if value is None:
+        return 0.0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _user_record(user: m.User, identity: m.Identity) -> UserRecord:
+    return UserRecord(
+        id=user.id,
+        platform=identity.platform,
+        platform_user_id=identity.platform_user_id,
+        display_name=user.display_name,
+        blocked=user.blocked,
+        active=user.active,
+        consent_training=user.consent_training,
+    )
+
+
+class SqlMemory:
+    """The SQL tier. Implements :class:`botcore.memory.base.LongTermMemory` and admin queries."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A transaction; driver errors come out as botcore storage errors."""
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
+            if isinstance(exc, IntegrityError):
+                raise
+            raise StorageUnavailable(f"database unavailable: {type(exc).__name__}") from exc
+
+    async def ping(self) -> None:
+        """Raise :class:`StorageUnavailable` if the database is unreachable."""
+        async with self.session() as s:
+            await s.execute(text("SELECT 1"))
+
+    async def aclose(self) -> None:
+        """Dispose the engine."""
+        await self.engine.dispose()
+
+    # users -----------------------------------------------------------------------------------
+
+    async def _find_identity(
+        self, s: AsyncSession, platform: str, platform_user_id: str
+    ) -> tuple[m.User, m.Identity] | None:
+        row = (
+            await s.execute(
+                select(m.User, m.Identity)
+                .join(m.Identity, m.Identity.user_id == m.User.id)
+                .where(m.Identity.platform == platform)
+                .where(m.Identity.platform_user_id == platform_user_id)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def _ensure_user(
+        self, s: AsyncSession, platform: str, platform_user_id: str, display_name: str | None
+    ) -> tuple[m.User, m.Identity]:
+        found = await self._find_identity(s, platform, platform_user_id)
+        if found:
+            user, ident = found
+            if display_name and user.display_name != display_name:
+                user.display_name = display_name
+            return user, ident
+        try:
+            async with s.begin_nested():
+                user = m.User(display_name=display_name)
+                s.add(user)
+                await s.flush()
+                ident = m.Identity(user_id=user.id, platform=platform, platform_user_id=platform_user_id)
+                s.add(ident)
+                await s.flush()
+            return user, ident
+        except IntegrityError:  # created concurrently by another process
+            found = await self._find_identity(s, platform, platform_user_id)
+            if not found:
+                raise
+            return found
+
+    async def ensure_user(
+        self, platform: str, platform_user_id: str, display_name: str | None = None
+    ) -> UserRecord:
+        """Get or create the user and its identity."""
+        async with self.session() as s:
+            user, ident = await self._ensure_user(s, platform, platform_user_id, display_name)
+            return _user_record(user, ident)
+
+    async def get_user(self, platform: str, platform_user_id: str) -> UserRecord | None:
+        """The user, or None."""
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, platform_user_id)
+            return _user_record(*found) if found else None
+
+    async def set_user_flags(
+        self,
+        platform: str,
+        platform_user_id: str,
+        *,
+        blocked: bool | None = None,
+        active: bool | None = None,
+        consent_training: bool | None = None,
+    ) -> bool:
+        """Update flags; False if no such user."""
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, platform_user_id)
+            if not found:
+                return False
+            user = found[0]
+            if blocked is not None:
+                user.blocked = blocked
+            if active is not None:
+                user.active = active
+            if consent_training is not None:
+                user.consent_training = consent_training
+            return True
+
+    # conversations and messages --------------------------------------------------------------
+
+    async def _conversation(
+        self, s: AsyncSession, key: ConversationKey, user_id: int | None
+    ) -> m.Conversation:
+        where = (
+            (m.Conversation.platform == key.platform)
+            & (m.Conversation.chat_id == key.chat_id)
+            & (m.Conversation.thread_id == (key.thread_id or ""))
+            & (m.Conversation.scope_user_id == (key.user_id or ""))
+        )
+        conv = (await s.execute(select(m.Conversation).where(where))).scalar_one_or_none()
+        if conv is not None:
+            return conv
+        try:
+            async with s.begin_nested():
+                conv = m.Conversation(
+                    platform=key.platform,
+                    chat_id=key.chat_id,
+                    thread_id=key.thread_id or "",
+                    scope_user_id=key.user_id or "",
+                    user_id=user_id,
+                )
+                s.add(conv)
+                await s.flush()
+            return conv
+        except IntegrityError:
+            return (await s.execute(select(m.Conversation).where(where))).scalar_one()
+
+    async def record_message(
+        self,
+        key: ConversationKey,
+        role: str,
+        text: str,
+        *,
+        skill: str | None = None,
+        platform_message_id: str | None = None,
+        latency_ms: float | None = None,
+        meta: Mapping[str, Any] | None = None,
+        display_name: str | None = None,
+    ) -> StoredMessage:
+        """Store one message; a second call with the same platform message id and role is a no-op."""
+        try:
+            async with self.session() as s:
+                user_id: int | None = None
+                if key.user_id is not None:
+                    user, _ = await self._ensure_user(s, key.platform, key.user_id, display_name)
+                    user_id = user.id
+                    user.last_seen_at = m.utcnow()
+                conv = await self._conversation(s, key, user_id)
+                if platform_message_id is not None:
+                    existing = (
+                        await s.execute(
+                            select(m.Message.id)
+                            .where(m.Message.conversation_id == conv.id)
+                            .where(m.Message.role == role)
+                            .where(m.Message.platform_message_id == platform_message_id)
+                        )
+                    ).scalar_one_or_none()
+                    if existing is not None:
+                        return StoredMessage(existing, conv.id, created=False)
+                msg = m.Message(
+                    conversation_id=conv.id,
+                    user_id=user_id,
+                    role=role,
+                    text=text,
+                    skill=skill,
+                    platform_message_id=platform_message_id,
+                    latency_ms=latency_ms,
+                    meta=dict(meta) if meta else None,
+                )
+                s.add(msg)
+                await s.flush()
+                return StoredMessage(msg.id, conv.id)
+        except IntegrityError:  # a concurrent redelivery won the race
+            async with self.session() as s:
+                row = (
+                    await s.execute(
+                        select(m.Message.id, m.Message.conversation_id)
+                        .join(m.Conversation, m.Conversation.id == m.Message.conversation_id)
+                        .where(m.Conversation.platform == key.platform)
+                        .where(m.Conversation.chat_id == key.chat_id)
+                        .where(m.Message.role == role)
+                        .where(m.Message.platform_message_id == platform_message_id)
+                    )
+                ).first()
+                if row is None:
+                    raise StorageError("message insert conflicted but no row was found") from None
+                return StoredMessage(row[0], row[1], created=False)
+
+    async def recent_turns(self, key: ConversationKey, limit: int) -> list[Turn]:
+        """The last ``limit`` turns since the last reset, oldest first."""
+        async with self.session() as s:
+            conv = (
+                await s.execute(
+                    select(m.Conversation)
+                    .where(m.Conversation.platform == key.platform)
+                    .where(m.Conversation.chat_id == key.chat_id)
+                    .where(m.Conversation.thread_id == (key.thread_id or ""))
+                    .where(m.Conversation.scope_user_id == (key.user_id or ""))
+                )
+            ).scalar_one_or_none()
+            if conv is None:
+                return []
+            q = select(m.Message).where(m.Message.conversation_id == conv.id)
+            if conv.reset_at is not None:
+                q = q.where(m.Message.created_at > conv.reset_at)
+            rows = (
+                (await s.execute(q.order_by(m.Message.id.desc()).limit(limit))).scalars().all()
+            )
+            return [
+                Turn(role="user" if r.role == "user" else "assistant", text=r.text, skill=r.skill,
+                     at=_ts(r.created_at))
+                for r in reversed(rows)
+            ]
+
+    async def reset_conversation(self, key: ConversationKey) -> None:
+        """Older messages stay stored but leave the prompt."""
+        async with self.session() as s:
+            await s.execute(
+                update(m.Conversation)
+                .where(m.Conversation.platform == key.platform)
+                .where(m.Conversation.chat_id == key.chat_id)
+                .where(m.Conversation.thread_id == (key.thread_id or ""))
+                .where(m.Conversation.scope_user_id == (key.user_id or ""))
+                .values(reset_at=m.utcnow())
+            )
+
+    async def get_state(self, key: ConversationKey) -> dict[str, str]:
+        """The durable session state of a conversation ({} if none)."""
+        async with self.session() as s:
+            conv = (await s.execute(select(m.Conversation.state).where(self._conv_where(key))
+                                    )).scalar_one_or_none()
+            return dict(conv or {})
+
+    async def set_state(self, key: ConversationKey, values: Mapping[str, str | None]) -> None:
+        """Merge ``values`` into the durable state (``None`` deletes a field)."""
+        async with self.session() as s:
+            user_id = None
+            if key.user_id is not None:
+                user_id = (await self._ensure_user(s, key.platform, key.user_id, None))[0].id
+            conv = await self._conversation(s, key, user_id)
+            state = dict(conv.state or {})
+            for k, v in values.items():
+                if v is None:
+                    state.pop(k, None)
+                else:
+                    state[k] = v
+            conv.state = state
+
+    @staticmethod
+    def _conv_where(key: ConversationKey) -> Any:
+        return (
+            (m.Conversation.platform == key.platform)
+            & (m.Conversation.chat_id == key.chat_id)
+            & (m.Conversation.thread_id == (key.thread_id or ""))
+            & (m.Conversation.scope_user_id == (key.user_id or ""))
+        )
+
+    async def record_feedback(self, message_id: int, platform: str, user_id: str, value: int) -> bool:
+        """Store 👍/👎 on a bot message in one of this user's conversations."""
+        if value not in (-1, 1):
+            raise ValueError("feedback value must be +1 or -1")
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, user_id)
+            if not found:
+                return False
+            user = found[0]
+            row = (
+                await s.execute(
+                    select(m.Message.id)
+                    .join(m.Conversation, m.Conversation.id == m.Message.conversation_id)
+                    .where(m.Message.id == message_id)
+                    .where(m.Message.role == "assistant")
+                    .where(m.Conversation.scope_user_id == user_id)
+                    .where(m.Conversation.platform == platform)
+                )
+            ).first()
+            if row is None:
+                return False
+            existing = (
+                await s.execute(
+                    select(m.Feedback)
+                    .where(m.Feedback.message_id == message_id)
+                    .where(m.Feedback.user_id == user.id)
+                )
+            ).scalar_one_or_none()
+            if existing:
+                existing.value = value
+            else:
+                s.add(m.Feedback(message_id=message_id, user_id=user.id, value=value))
+            return True
+
+    # facts -----------------------------------------------------------------------------------
+
+    async def add_fact(
+        self,
+        platform: str,
+        user_id: str,
+        text: str,
+        *,
+        source_message_id: int | None = None,
+        embedding: list[float] | None = None,
+    ) -> Fact:
+        """Remember a fact about a user (duplicates of the same text are not stored twice)."""
+        async with self.session() as s:
+            user, _ = await self._ensure_user(s, platform, user_id, None)
+            existing = (
+                await s.execute(
+                    select(m.Fact).where(m.Fact.user_id == user.id).where(m.Fact.text == text)
+                )
+            ).scalar_one_or_none()
+            if existing:
+                return Fact(existing.id, existing.text, _ts(existing.created_at),
+                            existing.source_message_id)
+            fact = m.Fact(user_id=user.id, text=text, source_message_id=source_message_id,
+                          embedding=embedding)
+            s.add(fact)
+            await s.flush()
+            return Fact(fact.id, fact.text, _ts(fact.created_at), source_message_id)
+
+    async def list_facts(self, platform: str, user_id: str) -> list[Fact]:
+        """Facts about a user, oldest first."""
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, user_id)
+            if not found:
+                return []
+            rows = (
+                await s.execute(
+                    select(m.Fact).where(m.Fact.user_id == found[0].id).order_by(m.Fact.id)
+                )
+            ).scalars()
+            return [Fact(r.id, r.text, _ts(r.created_at), r.source_message_id) for r in rows]
+
+    async def delete_fact(self, platform: str, user_id: str, fact_id: int) -> bool:
+        """Delete one of this user's facts."""
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, user_id)
+            if not found:
+                return False
+            res = await s.execute(
+                delete(m.Fact).where(m.Fact.id == fact_id).where(m.Fact.user_id == found[0].id)
+            )
+            return bool(getattr(res, "rowcount", 0))
+
+    # privacy ---------------------------------------------------------------------------------
+
+    async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
+        """Delete every row about the user (all their identities); return counts per table."""
+        counts: dict[str, int] = {}
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, user_id)
+            if not found:
+                return counts
+            uid = found[0].id
+            conv_ids = select(m.Conversation.id).where(m.Conversation.user_id == uid)
+            steps: list[tuple[str, Any]] = [
+                ("feedback", delete(m.Feedback).where(m.Feedback.user_id == uid)),
+                ("facts", delete(m.Fact).where(m.Fact.user_id == uid)),
+                ("quiz_results", delete(m.QuizResult).where(m.QuizResult.user_id == uid)),
+                ("escalations", delete(m.Escalation).where(m.Escalation.user_id == uid)),
+                ("summaries", delete(m.Summary).where(m.Summary.conversation_id.in_(conv_ids))),
+                ("feedback_on_messages", delete(m.Feedback).where(
+                    m.Feedback.message_id.in_(
+                        select(m.Message.id).where(m.Message.conversation_id.in_(conv_ids))))),
+                ("messages", delete(m.Message).where(
+                    (m.Message.user_id == uid) | m.Message.conversation_id.in_(conv_ids))),
+                ("conversations", delete(m.Conversation).where(m.Conversation.user_id == uid)),
+                ("identities", delete(m.Identity).where(m.Identity.user_id == uid)),
+                ("users", delete(m.User).where(m.User.id == uid)),
+            ]
+            for name, stmt in steps:
+                res = await s.execute(stmt)
+                counts[name] = counts.get(name, 0) + int(getattr(res, "rowcount", 0) or 0)
+        if self.engine.dialect.name == "sqlite":
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("VACUUM")
+        return counts
+
+    async def export_user(self, platform: str, user_id: str) -> dict[str, Any]:
+        """Everything stored about the user, JSON-serializable."""
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, user_id)
+            if not found:
+                return {"user": None}
+            user = found[0]
+            idents = (await s.execute(
+                select(m.Identity).where(m.Identity.user_id == user.id))).scalars().all()
+            convs = (await s.execute(
+                select(m.Conversation).where(m.Conversation.user_id == user.id))).scalars().all()
+            msgs = (await s.execute(
+                select(m.Message).where(m.Message.conversation_id.in_([c.id for c in convs]))
+                .order_by(m.Message.id))).scalars().all()
+            facts = (await s.execute(
+                select(m.Fact).where(m.Fact.user_id == user.id))).scalars().all()
+            quizzes = (await s.execute(
+                select(m.QuizResult).where(m.QuizResult.user_id == user.id))).scalars().all()
+            fb = (await s.execute(
+                select(m.Feedback).where(m.Feedback.user_id == user.id))).scalars().all()
+            return {
+                "user": {
+                    "display_name": user.display_name,
+                    "created_at": user.created_at.isoformat(),
+                    "consent_training": user.consent_training,
+                    "identities": [f"{i.platform}:{i.platform_user_id}" for i in idents],
+                },
+                "conversations": [
+                    {"id": c.id, "platform": c.platform, "chat_id": c.chat_id,
+                     "thread_id": c.thread_id or None}
+                    for c in convs
+                ],
+                "messages": [
+                    {"id": r.id, "conversation_id": r.conversation_id, "role": r.role,
+                     "text": r.text, "skill": r.skill, "created_at": r.created_at.isoformat()}
+                    for r in msgs
+                ],
+                "facts": [{"id": f.id, "text": f.text, "created_at": f.created_at.isoformat()}
+                          for f in facts],
+                "quiz_results": [{"topic": q.topic, "score": q.score, "total": q.total,
+                                  "created_at": q.created_at.isoformat()} for q in quizzes],
+                "feedback": [{"message_id": f.message_id, "value": f.value} for f in fb],
+            }
+
+    # settings and model versions ---------------------------------------------------------------
+
+    async def get_chat_settings(self, platform: str, chat_id: str) -> dict[str, Any]:
+        """Per-chat / per-guild settings ({} when none are set)."""
+        async with self.session() as s:
+            row = await s.get(m.ChatSettings, (platform, chat_id))
+            return dict(row.settings) if row and row.settings else {}
+
+    async def set_chat_settings(self, platform: str, chat_id: str, values: Mapping[str, Any]) -> None:
+        """Merge ``values`` into the chat's settings; a ``None`` value removes the key."""
+        async with self.session() as s:
+            row = await s.get(m.ChatSettings, (platform, chat_id))
+            current = dict(row.settings) if row and row.settings else {}
+            for k, v in values.items():
+                if v is None:
+                    current.pop(k, None)
+                else:
+                    current[k] = v
+            if row is None:
+                s.add(m.ChatSettings(platform=platform, chat_id=chat_id, settings=current))
+            else:
+                row.settings = current
+
+    async def register_model_version(self, name: str, path: str, metrics: Mapping[str, Any]) -> int:
+        """Record a trained model version (inactive until activated)."""
+        async with self.session() as s:
+            row = (await s.execute(
+                select(m.ModelVersion).where(m.ModelVersion.name == name))).scalar_one_or_none()
+            if row is None:
+                row = m.ModelVersion(name=name, path=path, metrics=dict(metrics))
+                s.add(row)
+            else:
+                row.path, row.metrics = path, dict(metrics)
+            await s.flush()
+            return row.id
+
+    async def list_model_versions(self) -> list[dict[str, Any]]:
+        """All registered versions, newest first."""
+        async with self.session() as s:
+            rows = (await s.execute(
+                select(m.ModelVersion).order_by(m.ModelVersion.id.desc()))).scalars()
+            return [
+                {"name": r.name, "path": r.path, "metrics": r.metrics or {}, "active": r.active,
+                 "created_at": r.created_at.isoformat()}
+                for r in rows
+            ]
+
+    async def activate_model_version(self, name: str) -> bool:
+        """Make ``name`` the one active version; False if unknown."""
+        async with self.session() as s:
+            row = (await s.execute(
+                select(m.ModelVersion).where(m.ModelVersion.name == name))).scalar_one_or_none()
+            if row is None:
+                return False
+            await s.execute(update(m.ModelVersion).values(active=False))
+            row.active = True
+            return True
+
+    async def active_model_version(self) -> dict[str, Any] | None:
+        """The active version, or None (the shipped default)."""
+        async with self.session() as s:
+            row = (await s.execute(
+                select(m.ModelVersion).where(m.ModelVersion.active.is_(True)))).scalar_one_or_none()
+            if row is None:
+                return None
+            return {"name": row.name, "path": row.path, "metrics": row.metrics or {}}
+
+    async def audit(self, actor: str, action: str, target: str | None = None,
+                    details: Mapping[str, Any] | None = None) -> None:
+        """Write an admin action to the audit log."""
+        async with self.session() as s:
+            s.add(m.AuditLog(actor=actor, action=action, target=target,
+                             details=dict(details) if details else None))
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors worth retrying (the database is down or restarting)."""
+    return isinstance(exc, StorageUnavailable) or (
+        isinstance(exc, SQLAlchemyError) and getattr(exc, "connection_invalidated", False)
+    )

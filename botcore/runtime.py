@@ -1,0 +1,64 @@
+"""The assembled bot: settings, memory, model executor and dialogue manager, opened and closed together.
+
+Adapters receive a :class:`Runtime` from their factory and use ``runtime.manager`` for every turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from botcore.config import Settings
+from botcore.dialogue.manager import DialogueManager
+from botcore.inference.base import ModelExecutor
+from botcore.memory.factory import open_long_term, open_short_term
+from botcore.memory.sql_store import SqlMemory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Everything one bot process shares between its adapters."""
+
+    settings: Settings
+    short_term: object
+    long_term: SqlMemory
+    executor: ModelExecutor
+    manager: DialogueManager
+
+
+def open_executor(settings: Settings) -> ModelExecutor:
+    """The model executor: Celery workers when a broker is set, else an in-process plugin."""
+    if settings.broker_url:
+        from botcore.inference.celery_client import CeleryExecutor
+
+        return CeleryExecutor(settings)
+    from botcore import plugins
+
+    factory = plugins.load(plugins.EXECUTORS, settings.executor)
+    executor: ModelExecutor = factory(settings)
+    return executor
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, executor: ModelExecutor | None = None
+) -> AsyncIterator[Runtime]:
+    """Open memory and the executor, build the dialogue manager, and close it all on exit."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    long_term = await open_long_term(settings)
+    short_term = await open_short_term(settings)
+    own_executor = executor is None
+    exe = executor if executor is not None else open_executor(settings)
+    manager = DialogueManager(settings, short_term, long_term, exe)
+    try:
+        yield Runtime(settings, short_term, long_term, exe, manager)
+    finally:
+        await manager.aclose()
+        if own_executor:
+            await exe.aclose()
+        await short_term.aclose()
+        await long_term.aclose()

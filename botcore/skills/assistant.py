@@ -1,0 +1,15 @@
+"""Assistant: general questions and text generation (poems, stories, code)."""
+
+from __future__ import annotations
+
+from botcore.dialogue.context import SkillReply, TurnContext
+from botcore.dialogue.prompt import build_messages
+from botcore.skills.prompts import assistant_prompt
+
+
+async def respond(ctx: TurnContext) -> SkillReply:
+    """Answer as a general assistant."""
+    messages = build_messages(assistant_prompt(ctx.settings), ctx.history, ctx.text,
+                              facts=ctx.facts)
+    text = await ctx.generate(messages, temperature=0.6)
+    return SkillReply(text, skill="assistant")

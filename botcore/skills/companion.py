@@ -1,0 +1,16 @@
+"""Companion: warm small talk that remembers the user."""
+
+from __future__ import annotations
+
+from botcore.dialogue.context import SkillReply, TurnContext
+from botcore.dialogue.prompt import build_messages
+from botcore.skills.prompts import companion_prompt
+
+
+async def respond(ctx: TurnContext) -> SkillReply:
+    """Answer in the companion persona, aware of the user's emotion and remembered facts."""
+    name = ctx.state.get("user_name") or ctx.message.user_name
+    system = companion_prompt(ctx.settings, ctx.understanding.emotion, name)
+    messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts)
+    text = await ctx.generate(messages, temperature=0.7)
+    return SkillReply(text, skill="companion")

@@ -1,0 +1,48 @@
+"""Tutor: step-by-step explanations; hints instead of answers in homework mode.
+
+Arithmetic is never left to the model: a plain expression ("what is 17*23?") is computed exactly
+with sympy and the result is stated first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from botcore.dialogue.context import SkillReply, TurnContext
+from botcore.dialogue.prompt import build_messages
+from botcore.skills.prompts import tutor_prompt
+
+_EXPR = re.compile(r"([-+*/^().\d\s]{3,})")
+
+
+def exact_arithmetic(text: str) -> str | None:
+    """Evaluate the arithmetic expression in ``text`` exactly, or None if there is none."""
+    import sympy
+
+    for candidate in sorted(_EXPR.findall(text.replace("×", "*").replace("÷", "/")), key=len,
+                            reverse=True):
+        expr = candidate.strip().replace("^", "**")
+        if not re.search(r"\d\s*[-+*/]", expr) and "**" not in expr:
+            continue
+        try:
+            value = sympy.sympify(expr, evaluate=True)
+        except (sympy.SympifyError, SyntaxError, TypeError, ZeroDivisionError):
+            continue
+        if value.is_number and value.is_finite:
+            result = value if value.is_Integer or value.is_Rational else sympy.N(value, 8)
+            return f"{candidate.strip()} = {result}"
+    return None
+
+
+async def respond(ctx: TurnContext) -> SkillReply:
+    """Explain (or hint, in homework mode) with exact arithmetic where it applies."""
+    hint_mode = ctx.state.get("hint_mode") == "1"
+    exact = None if hint_mode else exact_arithmetic(ctx.text)
+    system = tutor_prompt(ctx.settings, hint_mode)
+    if exact:
+        system += f" The exact result is {exact}."
+    messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts)
+    text = await ctx.generate(messages, temperature=0.3)
+    if exact and exact.split("= ")[-1] not in text:
+        text = f"{exact}\n\n{text}"
+    return SkillReply(text, skill="tutor", meta={"exact": exact} if exact else {})

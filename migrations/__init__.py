@@ -1,0 +1,1 @@
+"""Alembic migrations of botcore's SQL schema (run with `botctl db upgrade`)."""

@@ -1,0 +1,103 @@
+"""The in-process model executor (the embedded default): the shared model in this process.
+
+The model is loaded lazily on first use, in a worker thread, so the event loop never blocks;
+generation goes through the same :class:`~workers.batching.BatchCollector` as on a Celery worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from botcore.config import Settings
+from botcore.errors import InferenceError
+from botcore.inference.base import TextDeltaCallback
+from botcore.inference.payloads import GenerateRequest, GenerateResult, Understanding
+from workers.batching import BatchCollector
+
+
+class LocalExecutor:
+    """Implements :class:`botcore.inference.base.ModelExecutor` with the model in-process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._service: Any = None
+        self._collector: BatchCollector | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._service is None:
+                from workers.model.service import get_service
+
+                self._service = get_service(self.settings)
+                self._collector = BatchCollector(self._service)
+            return self._service
+
+    async def service(self) -> Any:
+        """The loaded model (loads it on first call, off the event loop)."""
+        if self._service is not None:
+            return self._service
+        try:
+            return await asyncio.to_thread(self._load)
+        except Exception as exc:
+            raise InferenceError(f"model failed to load: {exc}") from exc
+
+    async def understand(self, texts: Sequence[str], *,
+                         with_embedding: bool = False) -> list[Understanding]:
+        svc = await self.service()
+        try:
+            result: list[Understanding] = await asyncio.to_thread(
+                svc.understand, list(texts), with_embedding)
+        except Exception as exc:
+            raise InferenceError(f"understand failed: {exc}") from exc
+        return result
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        svc = await self.service()
+        try:
+            result: list[list[float]] = await asyncio.to_thread(svc.embed, list(texts))
+        except Exception as exc:
+            raise InferenceError(f"embed failed: {exc}") from exc
+        return result
+
+    async def generate(self, request: GenerateRequest,
+                       on_delta: TextDeltaCallback | None = None) -> GenerateResult:
+        await self.service()
+        assert self._collector is not None
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str] = asyncio.Queue()
+
+        def sink(delta: str) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, delta)
+
+        fut = asyncio.wrap_future(self._collector.submit(request, sink if on_delta else None))
+        if on_delta is None:
+            try:
+                return await fut
+            except Exception as exc:
+                raise InferenceError(f"generation failed: {exc}") from exc
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({fut, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                await on_delta(getter.result())
+                continue
+            getter.cancel()
+            while not queue.empty():
+                await on_delta(queue.get_nowait())
+            try:
+                return fut.result()
+            except Exception as exc:
+                raise InferenceError(f"generation failed: {exc}") from exc
+
+    async def aclose(self) -> None:
+        if self._collector is not None:
+            await asyncio.to_thread(self._collector.close)
+
+
+def create_local_executor(settings: Settings) -> LocalExecutor:
+    """Entry point ``botcore.executors: local``."""
+    return LocalExecutor(settings)

@@ -1,0 +1,89 @@
+"""An instant, deterministic stand-in for the model: no weights, no torch.
+
+For load tests of the pipeline overhead (``bench/``), adapter end-to-end tests and smoke runs:
+``BOTCORE_EXECUTOR=instant``. Routing uses keywords, embeddings are hashed bags of words
+(identical questions match, paraphrases mostly do not), and replies echo the user's message.
+It is a plugin like any other executor (entry point group ``botcore.executors``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+
+from botcore.config import SKILLS, Settings
+from botcore.inference.base import TextDeltaCallback
+from botcore.inference.payloads import GenerateRequest, GenerateResult, Understanding
+
+DIM = 256
+_KEYWORDS = {
+    "tutor": ("explain", "solve", "math", "equation", "homework", "quiz", "learn", "calculate"),
+    "faq": ("refund", "shipping", "order", "return", "price", "opening", "delivery", "account"),
+    "assistant": ("write", "poem", "story", "code", "function", "translate", "summarize"),
+    "companion": ("feel", "i'm", "my day", "hello", "hi", "lonely", "happy", "sad"),
+}
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def hashed_embedding(text: str) -> list[float]:
+    """A unit vector from hashed words (deterministic, dependency-free)."""
+    vec = [0.0] * DIM
+    for word in _WORD.findall(text.lower()):
+        h = int(hashlib.md5(word.encode()).hexdigest()[:8], 16)
+        vec[h % DIM] += 1.0 if h & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+    return [v / norm for v in vec]
+
+
+def keyword_scores(text: str) -> dict[str, float]:
+    """Skill probabilities from keyword hits (softmax over counts)."""
+    low = text.lower()
+    raw = {s: float(sum(k in low for k in _KEYWORDS[s])) for s in SKILLS}
+    raw["companion"] += 0.5
+    exp = {k: math.exp(v) for k, v in raw.items()}
+    total = sum(exp.values())
+    return {k: v / total for k, v in exp.items()}
+
+
+class InstantExecutor:
+    """Implements :class:`botcore.inference.base.ModelExecutor` with no model at all."""
+
+    version = "instant"
+
+    async def understand(self, texts: Sequence[str], *,
+                         with_embedding: bool = False) -> list[Understanding]:
+        out = []
+        for text in texts:
+            scores = keyword_scores(text)
+            out.append(Understanding(
+                skill=max(scores, key=lambda k: scores[k]), scores=scores,
+                safety={"abuse": 0.0, "self_harm": 0.0, "sexual": 0.0, "prompt_injection": 0.0},
+                emotion="neutral", emotions={"neutral": 1.0},
+                embedding=hashed_embedding(text) if with_embedding else None,
+                model_version=self.version))
+        return out
+
+    async def generate(self, request: GenerateRequest,
+                       on_delta: TextDeltaCallback | None = None) -> GenerateResult:
+        last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+        words = f"You said: {last}".split(" ")[: request.max_new_tokens]
+        text = " ".join(words)
+        if on_delta is not None:
+            for i, word in enumerate(words):
+                await on_delta(word if i == 0 else " " + word)
+        return GenerateResult(request_id=request.request_id, text=text, tokens=len(words),
+                              finish_reason="stop", model_version=self.version)
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return [hashed_embedding(t) for t in texts]
+
+    async def aclose(self) -> None:
+        return None
+
+
+def create_instant_executor(settings: Settings) -> InstantExecutor:
+    """Entry point ``botcore.executors: instant``."""
+    del settings
+    return InstantExecutor()
