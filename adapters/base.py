@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+
 @runtime_checkable
 class Adapter(Protocol):
     """A running connection to one platform.

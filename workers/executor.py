@@ -81,7 +81,8 @@ class LocalExecutor:
                 raise InferenceError(f"generation failed: {exc}") from exc
         while True:
             getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({fut, getter}, return_when=asyncio.FIRST_COMPLETED)
+            waiting: set[asyncio.Future[Any]] = {fut, getter}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if getter in done:
                 await on_delta(getter.result())
                 continue

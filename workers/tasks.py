@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import uuid
 from typing import Any
@@ -46,7 +45,7 @@ class WorkerRuntime:
         """Load the model once (thread-safe)."""
         with self._lock:
             if self._service is None:
-                if self.settings.executor == "instant" or os.environ.get("BOTCORE_WORKER_MODEL") == "instant":
+                if self.settings.executor == "instant":
                     from workers.instant_sync import InstantService
 
                     self._service = InstantService()

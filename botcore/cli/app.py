@@ -16,6 +16,7 @@ from botcore import __version__, plugins
 from botcore.cli.chat import chat
 from botcore.cli.db import db_app
 from botcore.cli.faq import faq_app
+from botcore.cli.health import health
 from botcore.cli.run import run
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 app.command()(chat)
 app.command()(run)
+app.command()(health)
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 

@@ -80,7 +80,7 @@ def _serve(settings: object, names: list[str]) -> None:
                     loop.add_signal_handler(sig, stop.set)
             tasks = [asyncio.create_task(a.run(), name=f"adapter-{a.name}") for a in running]
             waiter = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
             log.info("shutting down: %s", ", ".join(a.name for a in running))
             for a in running:
                 await a.stop()

@@ -7,7 +7,6 @@ it lives and dies with the process; one bot process only.
 from __future__ import annotations
 
 import asyncio
-
 import time
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -63,13 +62,15 @@ class LocalShortTermMemory:
 
     async def claim(self, token: str, ttl_s: float) -> bool:
         now = time.monotonic()
-        while self._claims:  # drop expired claims, oldest first
-            first, expiry = next(iter(self._claims.items()))
-            if expiry > now:
+        while self._claims:  # drop expired claims from the oldest insertions
+            first, first_expiry = next(iter(self._claims.items()))
+            if first_expiry > now:
                 break
             del self._claims[first]
-        if token in self._claims:
+        expiry = self._claims.get(token)
+        if expiry is not None and expiry > now:
             return False
+        self._claims.pop(token, None)
         self._claims[token] = now + ttl_s
         return True
 

@@ -122,7 +122,8 @@ class RedisShortTermMemory:
 
     async def get_state(self, key: ConversationKey) -> dict[str, str]:
         async with self._errors():
-            return dict(await self.redis.hgetall(self._k("state", key)))
+            raw = await self.redis.hgetall(self._k("state", key))
+        return {str(k): str(v) for k, v in raw.items()}
 
     async def set_state(self, key: ConversationKey, values: Mapping[str, str | None]) -> None:
         name = self._k("state", key)
@@ -131,7 +132,7 @@ class RedisShortTermMemory:
         async with self._errors():
             async with self.redis.pipeline(transaction=True) as p:
                 if sets:
-                    p.hset(name, mapping=sets)
+                    p.hset(name, mapping=sets)  # type: ignore[arg-type]
                 if dels:
                     p.hdel(name, *dels)
                 p.expire(name, self.ttl_s)
