@@ -89,6 +89,8 @@ class IncomingMessage:
     callback_data: str | None = None
     reply_to_message_id: str | None = None
     language: str | None = None
+    settings_scope: str | None = None
+    """Where per-chat settings live when not under ``chat_id`` (e.g. the Discord guild id)."""
     sent_at: float = field(default_factory=time.time)
 
     @property

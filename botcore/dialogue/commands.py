@@ -18,11 +18,17 @@ HELP = """Here is what I can do:
 Commands:
 /mode companion|tutor|faq|assistant|auto — pin a skill, or let me choose
 /hint on|off — homework mode: hints instead of answers
+/quiz TOPIC — a short quiz (math, science, geography, programming, history)
+/progress — your quiz scores
+/link — share one memory between your Telegram and Discord accounts
+/consent on|off — allow (or not) your chats to help train the bot
 /reset — start a fresh conversation
 /memory — what I remember about you (/memory delete N to remove one)
 /export — download everything I store about you
 /forget — erase everything I store about you
 /help — this message"""
+
+UNKNOWN_COMMAND = "I don't know the command /{name}. Type /help to see what I can do."
 
 
 @dataclass(slots=True)
@@ -69,7 +75,7 @@ def forget_confirmation() -> CommandResult:
 
 def export_file(user_ref: str, data: dict[str, object]) -> OutgoingFile:
     """The /export JSON file."""
-    payload = {"user": user_ref, **data}
+    payload = {"format": "botcore-export/1", "user_ref": user_ref, **data}
     safe = user_ref.replace(":", "_").replace("/", "_")
     return OutgoingFile(f"botcore-export-{safe}.json",
                         json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))

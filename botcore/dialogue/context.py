@@ -38,6 +38,7 @@ class TurnContext:
     settings: Settings
     generate: Generate
     services: Mapping[str, Any] = field(default_factory=dict)
+    summary: str | None = None
 
 
 @dataclass(slots=True)

@@ -18,8 +18,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from botcore.config import Settings
+from botcore.config import SKILLS, Settings
 from botcore.dialogue import commands as cmd
+from botcore.dialogue.command_router import CommandRouter
 from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.input import attachment_notice, clean_text
 from botcore.dialogue.protocols import ReplyStream
@@ -38,6 +39,7 @@ from botcore.inference.payloads import ChatTurn, GenerateRequest, Understanding
 from botcore.memory.base import ShortTermMemory, Turn
 from botcore.memory.facts import extract_facts
 from botcore.memory.local_store import LocalShortTermMemory
+from botcore.memory.recall import extractive_summary, rank_facts
 from botcore.memory.sql_store import SqlMemory
 from botcore.messages import Button, ConversationKey, IncomingMessage, OutgoingMessage
 from botcore.safety import (
@@ -53,6 +55,9 @@ from botcore.skills import SKILL_HANDLERS
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+CHAT_SETTINGS_TTL_S = 30.0
+LOADED = "_loaded"
+"""Marks a cached session state as complete (so an empty state is not re-read from SQL)."""
 SLOW_DOWN = "You're sending messages faster than I can read them. Please wait {s} seconds."
 STORAGE_DOWN = ("Sorry, I can't reach my memory right now. Please send that again in a minute — "
                 "nothing you sent was lost.")
@@ -60,7 +65,11 @@ MODEL_DOWN = "Sorry, I'm having trouble thinking right now. Please try again in 
 TOO_SLOW = "Sorry, that took me too long. Please try again (or ask something shorter)."
 TRUNCATED = "(Your message was very long, so I only read the first {n} characters.)\n\n"
 BLOCKED = "An administrator has paused this bot for your account."
-UNKNOWN_COMMAND = "I don't know the command /{name}. Type /help to see what I can do."
+
+
+def _opaque(value: str) -> str:
+    """Short-term keys that outlive a /forget for a few seconds carry no user ids, only hashes."""
+    return hashlib.blake2b(value.encode("utf-8", "replace"), digest_size=16).hexdigest()
 
 
 class DialogueManager:
@@ -77,6 +86,8 @@ class DialogueManager:
         self._fallback = LocalShortTermMemory()
         self._background: set[asyncio.Task[Any]] = set()
         self._order: dict[str, asyncio.Lock] = {}
+        self._chat_cfg: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self.commands = CommandRouter(self)
 
     async def aclose(self) -> None:
         """Wait for background memory updates to finish."""
@@ -153,8 +164,11 @@ class DialogueManager:
         if notice is not None:
             return notice
         try:
+            cfg = await self._chat_settings(message)
+            if cfg.get("memory_scope") == "shared":
+                key = message.conversation_key(shared_group_memory=True)
             async with self._lock(key):
-                return await self._turn(message, key, stream, started)
+                return await self._turn(message, key, stream, started, cfg)
         except StorageUnavailable:
             await self._soft(self.short.release(token), None)
             log.error("turn platform=%s outcome=storage_unavailable", message.platform)
@@ -164,25 +178,28 @@ class DialogueManager:
             return [self._notice(message, STORAGE_DOWN)]
 
     @staticmethod
-    def _dedupe_token(message: IncomingMessage) -> str:
-        base = f"dedupe:{message.platform}:{message.chat_id}:{message.message_id}"
-        if message.edited:  # each distinct edit is a new turn; a redelivered edit is not
-            digest = hashlib.sha1(message.text.encode("utf-8", "replace")).hexdigest()[:12]
-            base += f":edit:{digest}"
-        return base
+    def _edit_suffix(message: IncomingMessage) -> str:
+        """Each distinct edit of a message is a new turn; a redelivered edit is not."""
+        if not message.edited:
+            return ""
+        return ":edit:" + hashlib.sha1(message.text.encode("utf-8", "replace")).hexdigest()[:12]
+
+    def _dedupe_token(self, message: IncomingMessage) -> str:
+        return "dedupe:" + _opaque(f"{message.platform}:{message.chat_id}:{message.message_id}"
+                                   f"{self._edit_suffix(message)}")
 
     async def _rate_limited(self, message: IncomingMessage) -> list[OutgoingMessage] | None:
         s = self.settings
-        wait = await self._soft(self.short.hit(f"user:{message.user_ref}", s.rate_limit_user,
+        wait = await self._soft(self.short.hit("user:" + _opaque(message.user_ref), s.rate_limit_user,
                                                s.rate_limit_window_s), 0.0)
         if not wait and message.chat_type != "private":
-            wait = await self._soft(self.short.hit(f"chat:{message.platform}:{message.chat_id}",
+            wait = await self._soft(self.short.hit("chat:" + _opaque(f"{message.platform}:{message.chat_id}"),
                                                    s.rate_limit_chat, s.rate_limit_window_s), 0.0)
         if not wait:
             return None
         # One notice per window, so a flood does not turn into a flood of notices.
         window = int(time.time() // s.rate_limit_window_s)
-        first = await self._soft(self.short.claim(f"rl-notice:{message.user_ref}:{window}",
+        first = await self._soft(self.short.claim(f"rl-notice:{_opaque(message.user_ref)}:{window}",
                                                   s.rate_limit_window_s), True)
         log.info("turn platform=%s outcome=rate_limited wait=%.1fs", message.platform, wait)
         return [self._notice(message, SLOW_DOWN.format(s=max(1, round(wait))))] if first else []
@@ -192,8 +209,21 @@ class DialogueManager:
                                reply_to_message_id=message.message_id
                                if message.chat_type != "private" else None, notice=True, **extra)
 
+    async def _chat_settings(self, message: IncomingMessage) -> dict[str, Any]:
+        """Per-chat / per-guild settings (persona, default skill, memory scope), cached 30 s."""
+        if message.chat_type == "private":
+            return {}
+        scope = (message.platform, message.settings_scope or message.chat_id)
+        cached = self._chat_cfg.get(scope)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        cfg = await self._sql(lambda: self.sql.get_chat_settings(*scope))
+        self._chat_cfg[scope] = (time.monotonic() + CHAT_SETTINGS_TTL_S, cfg)
+        return cfg
+
     async def _turn(self, message: IncomingMessage, key: ConversationKey,
-                    stream: ReplyStream | None, started: float) -> list[OutgoingMessage]:
+                    stream: ReplyStream | None, started: float,
+                    cfg: dict[str, Any]) -> list[OutgoingMessage]:
         if message.callback_data is not None:
             return await self._button(message, key)
         note = attachment_notice(message)
@@ -208,22 +238,22 @@ class DialogueManager:
             return [self._notice(message, BLOCKED)]
         if message.is_command:
             return await self._command(message, key, clean.text)
-        return await self._chat(message, key, clean.text, clean.truncated, stream, started)
+        return await self._chat(message, key, clean.text, clean.truncated, stream, started, cfg)
 
     async def _state(self, key: ConversationKey) -> dict[str, str]:
         """Session state from the cache, rebuilt from SQL on a miss."""
         state = await self._soft(self.short.get_state(key), {})
-        if state:
+        if state.get(LOADED):
             return state
         state = await self._sql(lambda: self.sql.get_state(key))
-        if state:
-            await self._soft(self.short.set_state(key, state), None)
+        await self._soft(self.short.set_state(key, {**state, LOADED: "1"}), None)
         return state
 
     async def _set_state(self, key: ConversationKey, values: dict[str, str | None]) -> None:
         """Write-through: SQL holds the durable copy (durable fields only), Redis the cache."""
         await self._soft(self.short.set_state(key, values), None)
-        await self._sql(lambda: self.sql.set_state(key, values))
+        await self._sql(lambda: self.sql.set_state(key, {k: v for k, v in values.items()
+                                                         if k != LOADED}))
 
     async def _history(self, key: ConversationKey) -> list[Turn]:
         n = self.settings.recent_turns
@@ -236,22 +266,26 @@ class DialogueManager:
 
     async def _chat(self, message: IncomingMessage, key: ConversationKey, text: str,
                     truncated: bool, stream: ReplyStream | None,
-                    started: float) -> list[OutgoingMessage]:
+                    started: float, cfg: dict[str, Any]) -> list[OutgoingMessage]:
         history = await self._history(key)
-        pmid = message.message_id + (":edit:" + self._dedupe_token(message)[-12:]
-                                     if message.edited else "")
+        pmid = message.message_id + self._edit_suffix(message)
         stored = await self._sql(lambda: self.sql.record_message(
             key, "user", text, platform_message_id=pmid, display_name=message.user_name))
         if not stored.created:
             log.info("turn platform=%s outcome=duplicate(sql)", message.platform)
             return []
         state = await self._state(key)
+        if state.get("quiz"):
+            result = await self.commands.answer_quiz(message, key, state["quiz"], text)
+            await self._sql(lambda: self.sql.record_message(
+                key, "assistant", result.text, skill="tutor", platform_message_id=f"reply:{pmid}"))
+            return [self._notice(message, result.text, buttons=result.buttons)]
         try:
             und = (await self.executor.understand([text], with_embedding=True))[0]
         except InferenceError as exc:
             log.error("understand failed: %s", exc)
             return [self._notice(message, MODEL_DOWN)]
-        reply = await self._answer(message, key, text, und, history, state, stream)
+        reply = await self._answer(message, key, text, und, history, state, stream, cfg)
         if truncated:
             reply.text = TRUNCATED.format(n=self.settings.max_input_chars) + reply.text
         latency = (time.perf_counter() - started) * 1000
@@ -266,7 +300,7 @@ class DialogueManager:
             reply.state.setdefault("skill", reply.skill)
         if reply.state and reply.state != {"skill": state.get("skill")}:
             await self._set_state(key, reply.state)
-        self._remember(message, text, stored.id, reply)
+        self._remember(message, key, text, stored.id)
         log.info("turn platform=%s skill=%s outcome=answered ms=%.0f", message.platform,
                  reply.skill, latency)
         log.debug("turn text=%r reply=%r", text, reply.text)
@@ -278,7 +312,7 @@ class DialogueManager:
 
     async def _answer(self, message: IncomingMessage, key: ConversationKey, text: str,
                       und: Understanding, history: list[Turn], state: dict[str, str],
-                      stream: ReplyStream | None) -> SkillReply:
+                      stream: ReplyStream | None, cfg: dict[str, Any]) -> SkillReply:
         check = screen_input(text, und.safety)
         if check.verdict is Verdict.CRISIS:
             name = state.get("user_name") or message.user_name
@@ -289,7 +323,11 @@ class DialogueManager:
                               meta={"safety": "sexual"})
         if check.verdict is Verdict.ABUSE:
             return SkillReply(ABUSE_REPLY, skill=state.get("skill"), meta={"safety": "abuse"})
-        pinned = state.get("mode")
+        default = cfg.get("default_skill")
+        pinned = state.get("mode") or (default if default in SKILLS else None)
+        settings = self.settings
+        if cfg.get("persona"):
+            settings = settings.model_copy(update={"persona": str(cfg["persona"])[:300]})
         hit: FaqAnswer | None = None
         if pinned in (None, "faq"):
             try:
@@ -298,13 +336,15 @@ class DialogueManager:
                 log.warning("faq search failed: %s", exc)
         skill = choose_skill(und.scores, pinned=pinned, current=state.get("skill"),
                              faq_hit=bool(hit and hit.id))
-        facts = [f.text for f in await self._sql(
-            lambda: self.sql.list_facts(message.platform, message.user_id))][-12:]
+        stored_facts, summary = await self._sql(
+            lambda: self.sql.recall_context(key, message.platform, message.user_id))
+        facts = rank_facts(und.embedding, stored_facts, k=5)
         ctx = TurnContext(
             message=message, key=key, text=text, understanding=und, history=history, facts=facts,
-            state=state, settings=self.settings, generate=self._generator(message, skill, stream),
+            state=state, settings=settings, generate=self._generator(message, skill, stream),
             services={"faq_index": self.faq, "faq_hit": hit, "sql": self.sql,
                       "injection": check.verdict is Verdict.INJECTION},
+            summary=summary[0] if summary else None,
         )
         try:
             reply = await SKILL_HANDLERS[skill](ctx)
@@ -353,105 +393,76 @@ class DialogueManager:
 
         return generate
 
-    def _remember(self, message: IncomingMessage, text: str, message_id: int,
-                  reply: SkillReply) -> None:
-        """Store facts the user stated, in the background (never delays the reply)."""
-        facts = extract_facts(text)
-        if not facts or message.chat_type == "channel":
-            return
+    def _remember(self, message: IncomingMessage, key: ConversationKey, text: str,
+                  message_id: int) -> None:
+        """Store stated facts (with embeddings) and roll the summary, in the background."""
+        facts = extract_facts(text) if message.chat_type != "channel" else []
 
         async def store() -> None:
-            for fact in facts:
-                try:
-                    await self._sql(lambda f=fact: self.sql.add_fact(  # type: ignore[misc]
-                        message.platform, message.user_id, f.text, source_message_id=message_id))
-                    if fact.name:
-                        await self._set_state(message.conversation_key(),
-                                              {"user_name": fact.name})
-                except StorageError as exc:
-                    log.warning("could not store a fact: %s", exc)
+            try:
+                if facts:
+                    vectors = await self._embed_or_none([f.text for f in facts])
+                    for i, fact in enumerate(facts):
+                        await self._sql(lambda f=fact, i=i: self.sql.add_fact(  # type: ignore[misc]
+                            message.platform, message.user_id, f.text,
+                            source_message_id=message_id,
+                            embedding=vectors[i] if vectors else None))
+                        if fact.name:
+                            await self._set_state(key, {"user_name": fact.name})
+                await self._roll_summary(key)
+            except StorageError as exc:
+                log.warning("could not update long-term memory: %s", exc)
 
         task = asyncio.create_task(store())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def _embed_or_none(self, texts: list[str]) -> list[list[float]] | None:
+        try:
+            return await self.executor.embed(texts)
+        except InferenceError as exc:
+            log.warning("could not embed facts (stored without): %s", exc)
+            return None
+
+    async def _roll_summary(self, key: ConversationKey) -> None:
+        """When enough turns have left the prompt window, summarize them."""
+        window = self.settings.recent_turns
+        latest = await self.sql.latest_summary(key)
+        upto = latest[1] if latest else 0
+        pending = await self.sql.turns_between(key, upto, 4 * window)
+        if len(pending) < 2 * window:
+            return
+        older = pending[:-window]
+        previous = latest[0].removeprefix("The user said: ") + " | " if latest else ""
+        text = extractive_summary([*([Turn("user", previous.rstrip(" |"))] if previous else []),
+                                   *(t for _, t in older)])
+        if text:
+            await self.sql.add_summary(key, text, older[-1][0])
+
     # commands and buttons --------------------------------------------------------------------
 
     async def _command(self, message: IncomingMessage, key: ConversationKey,
                        text: str) -> list[OutgoingMessage]:
-        name, args = cmd.parse_command(text)
-        state = await self._state(key)
-        result: cmd.CommandResult
-        if name in {"start", "help"}:
-            greeting = f"Hi{', ' + message.user_name if message.user_name else ''}! "
-            result = cmd.CommandResult((greeting if name == "start" else "") + cmd.HELP)
-        elif name == "mode":
-            mode, reply = cmd.mode_reply(args, state.get("mode"))
-            await self._set_state(key, {"mode": mode, "skill": mode})
-            result = cmd.CommandResult(reply)
-        elif name == "hint":
-            on = args.lower() not in {"off", "0", "no"}
-            await self._set_state(key, {"hint_mode": "1" if on else None})
-            result = cmd.CommandResult("Homework mode on: I'll give hints, not answers."
-                                       if on else "Homework mode off: full explanations again.")
-        elif name == "reset":
-            await self._sql(lambda: self.sql.reset_conversation(key))
-            await self._soft(self.short.clear(key), None)
-            result = cmd.CommandResult("Fresh start! I've cleared our recent conversation "
-                                       "(what I remember about you stays; /forget erases it).")
-        elif name == "forget":
-            result = cmd.forget_confirmation()
-        elif name == "export":
-            data = await self._sql(lambda: self.sql.export_user(message.platform, message.user_id))
-            result = cmd.CommandResult("Here is everything I store about you.",
-                                       file=cmd.export_file(message.user_ref, data))
-        elif name == "memory":
-            result = await self._memory_command(message, args)
-        elif name == "feedback":
-            result = cmd.CommandResult("Thanks! Use the 👍/👎 buttons under my answers to rate "
-                                       "them, or just tell me what to improve.")
-        else:
-            result = cmd.CommandResult(UNKNOWN_COMMAND.format(name=name[:40] or "?"))
-        log.info("turn platform=%s command=%s outcome=answered", message.platform, name)
+        result = await self.commands.command(message, key, text)
+        log.info("turn platform=%s command=%s outcome=answered", message.platform,
+                 cmd.parse_command(text)[0])
         return [self._notice(message, result.text, buttons=result.buttons, file=result.file)]
-
-    async def _memory_command(self, message: IncomingMessage, args: str) -> cmd.CommandResult:
-        parts = args.split()
-        if len(parts) == 2 and parts[0] == "delete":
-            facts = await self._sql(lambda: self.sql.list_facts(message.platform, message.user_id))
-            if not parts[1].isdigit() or not 1 <= int(parts[1]) <= len(facts):
-                return cmd.CommandResult("Use /memory delete N with a number from /memory.")
-            fact = facts[int(parts[1]) - 1]
-            await self._sql(lambda: self.sql.delete_fact(message.platform, message.user_id,
-                                                         fact.id))
-            return cmd.CommandResult(f"Forgotten: {fact.text}")
-        facts = await self._sql(lambda: self.sql.list_facts(message.platform, message.user_id))
-        if not facts:
-            return cmd.CommandResult("I don't remember anything about you yet.")
-        lines = "\n".join(f"{i}. {f.text}" for i, f in enumerate(facts, 1))
-        return cmd.CommandResult(f"Here's what I remember about you:\n{lines}\n\n"
-                                 "Use /memory delete N to remove one.")
 
     async def _button(self, message: IncomingMessage,
                       key: ConversationKey) -> list[OutgoingMessage]:
-        data = message.callback_data or ""
-        if data == "forget:yes":
-            report = await self.forget_user(message.platform, message.user_id)
-            total = sum(report.values())
-            return [self._notice(message, f"Done. I erased everything I stored about you "
-                                          f"({total} records).")]
-        if data == "forget:no":
-            return [self._notice(message, "Okay, I kept everything as it was.")]
-        if data.startswith("fb:"):
-            try:
-                _, value, mid = data.split(":")
-                ok = await self._sql(lambda: self.sql.record_feedback(
-                    int(mid), message.platform, message.user_id, int(value)))
-            except ValueError:
-                ok = False
-            return [self._notice(message, "Thanks for the feedback!" if ok
-                                 else "I couldn't record that feedback.")]
-        return [self._notice(message, "That button has expired. Type /help to see what I can do.")]
+        result = await self.commands.button(message, key)
+        return [self._notice(message, result.text, buttons=result.buttons, file=result.file)]
+
+    async def admin(self, message: IncomingMessage, args: str) -> str:
+        """``/admin …``: only for ``BOTCORE_ADMIN_IDS``; every use is audited."""
+        allowed = message.user_ref in self.settings.admins
+        await self._sql(lambda: self.sql.audit(message.user_ref, "chat.admin", None,
+                                               {"args": args[:200], "allowed": allowed}))
+        if not allowed:
+            return "Sorry, admin commands are only for this bot's administrators."
+        from botcore.admin.chat_commands import handle_admin_command
+
+        return await handle_admin_command(self, message, args)
 
     async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
         """Erase a user everywhere: SQL rows and short-term keys. Returns counts."""

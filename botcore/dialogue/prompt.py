@@ -20,12 +20,16 @@ def build_messages(
     user_text: str,
     *,
     facts: Sequence[str] = (),
+    summary: str | None = None,
     budget_tokens: int = 1536,
 ) -> list[ChatTurn]:
-    """System turn (with facts), as many recent turns as fit, then the user's message."""
+    """System turn (with facts and the summary of older turns), as many recent turns as fit,
+    then the user's message."""
     sys_text = system
     if facts:
         sys_text += "\nWhat you remember about the user:\n" + "\n".join(f"- {f}" for f in facts)
+    if summary:
+        sys_text += f"\nEarlier in this conversation: {summary}"
     budget = budget_tokens * CHARS_PER_TOKEN - len(sys_text) - len(user_text)
     kept: list[ChatTurn] = []
     for turn in reversed(history):

@@ -27,7 +27,7 @@ class LocalShortTermMemory:
         self._state: dict[ConversationKey, dict[str, str]] = {}
         self._claims: OrderedDict[str, float] = OrderedDict()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._windows: dict[str, tuple[int, int]] = {}
+        self._windows: dict[str, deque[float]] = {}
 
     async def recent_turns(self, key: ConversationKey, limit: int) -> list[Turn] | None:
         entry = self._turns.get(key)
@@ -93,15 +93,13 @@ class LocalShortTermMemory:
 
     async def hit(self, bucket: str, limit: int, window_s: float) -> float:
         now = time.time()
-        window = int(now // window_s)
-        start, count = self._windows.get(bucket, (window, 0))
-        if start != window:
-            start, count = window, 0
-        count += 1
-        self._windows[bucket] = (start, count)
-        if count <= limit:
+        events = self._windows.setdefault(bucket, deque())
+        while events and events[0] <= now - window_s:
+            events.popleft()
+        events.append(now)
+        if len(events) <= limit:
             return 0.0
-        return max(0.001, (window + 1) * window_s - now)
+        return max(0.001, events[0] + window_s - now)
 
     async def forget_user(self, platform: str, user_id: str) -> int:
         doomed = [k for k in (*self._turns, *self._state)

@@ -6,7 +6,7 @@ Keys (prefix ``botcore:``):
 - ``state:{conv}``  hash of session state, same TTL
 - ``claim:{token}`` dedupe marker (SET NX EX)
 - ``lock:{name}``   redis-py lock (token-checked release)
-- ``rl:{bucket}:{window}`` fixed-window counter
+- ``rl:{bucket}``    sliding-window log of event times (sorted set)
 - ``ukeys:{platform}:{user}`` set of the conversation keys holding a user's data (for /forget)
 
 Connection failures become :class:`~botcore.errors.StorageUnavailable`.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -179,17 +180,22 @@ class RedisShortTermMemory:
                 self._local_locks.pop(name, None)
 
     async def hit(self, bucket: str, limit: int, window_s: float) -> float:
+        """Sliding-window log (a sorted set of event times): no double bursts at window edges."""
         now = time.time()
-        window = int(now // window_s)
-        name = f"{PREFIX}rl:{bucket}:{window}"
+        name = f"{PREFIX}rl:{bucket}"
+        member = f"{now:.6f}:{uuid.uuid4().hex[:6]}"
         async with self._errors():
-            async with self.redis.pipeline(transaction=False) as p:
-                p.incr(name)
+            async with self.redis.pipeline(transaction=True) as p:
+                p.zremrangebyscore(name, 0, now - window_s)
+                p.zadd(name, {member: now})
+                p.zcard(name)
+                p.zrange(name, 0, 0, withscores=True)
                 p.expire(name, int(window_s) + 1)
-                count, _ = await p.execute()
+                _, _, count, oldest, _ = await p.execute()
         if int(count) <= limit:
             return 0.0
-        return max(0.001, (window + 1) * window_s - now)
+        first = float(oldest[0][1]) if oldest else now
+        return max(0.001, first + window_s - now)
 
     async def forget_user(self, platform: str, user_id: str) -> int:
         ukeys = f"{PREFIX}ukeys:{platform}:{user_id}"

@@ -25,6 +25,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
+            # WAL: readers never block the writer; NORMAL sync is durable across app crashes.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
             # /forget must not leave the erased text in free pages of the file.
             cur.execute("PRAGMA secure_delete=ON")
             cur.close()

@@ -381,6 +381,67 @@ class SqlMemory:
             ).scalars()
             return [Fact(r.id, r.text, _ts(r.created_at), r.source_message_id) for r in rows]
 
+    async def facts_for_recall(self, platform: str, user_id: str
+                               ) -> list[tuple[str, list[float] | None]]:
+        """Fact texts with their embeddings, oldest first (for relevance ranking)."""
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, user_id)
+            if not found:
+                return []
+            rows = (await s.execute(select(m.Fact.text, m.Fact.embedding)
+                                    .where(m.Fact.user_id == found[0].id).order_by(m.Fact.id)))
+            return [(r[0], r[1]) for r in rows]
+
+    async def recall_context(self, key: ConversationKey, platform: str, user_id: str
+                             ) -> tuple[list[tuple[str, list[float] | None]], tuple[str, int] | None]:
+        """Facts (with embeddings) and the latest summary, in one transaction."""
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, user_id)
+            facts: list[tuple[str, list[float] | None]] = []
+            if found:
+                rows = await s.execute(select(m.Fact.text, m.Fact.embedding)
+                                       .where(m.Fact.user_id == found[0].id).order_by(m.Fact.id))
+                facts = [(r[0], r[1]) for r in rows]
+            row = (await s.execute(
+                select(m.Summary.text, m.Summary.upto_message_id)
+                .join(m.Conversation, m.Conversation.id == m.Summary.conversation_id)
+                .where(self._conv_where(key)).order_by(m.Summary.id.desc()).limit(1))).first()
+            return facts, ((row[0], int(row[1] or 0)) if row else None)
+
+    async def latest_summary(self, key: ConversationKey) -> tuple[str, int] | None:
+        """The newest rolling summary of a conversation and the message id it covers up to."""
+        async with self.session() as s:
+            row = (await s.execute(
+                select(m.Summary.text, m.Summary.upto_message_id)
+                .join(m.Conversation, m.Conversation.id == m.Summary.conversation_id)
+                .where(self._conv_where(key)).order_by(m.Summary.id.desc()).limit(1))).first()
+            return (row[0], int(row[1] or 0)) if row else None
+
+    async def turns_between(self, key: ConversationKey, after_id: int, limit: int
+                            ) -> list[tuple[int, Turn]]:
+        """Messages with id > ``after_id`` (oldest first, at most ``limit``), since the reset."""
+        async with self.session() as s:
+            conv = (await s.execute(select(m.Conversation).where(self._conv_where(key))
+                                    )).scalar_one_or_none()
+            if conv is None:
+                return []
+            q = select(m.Message).where(m.Message.conversation_id == conv.id,
+                                        m.Message.id > after_id)
+            if conv.reset_at is not None:
+                q = q.where(m.Message.created_at > conv.reset_at)
+            rows = (await s.execute(q.order_by(m.Message.id).limit(limit))).scalars().all()
+            return [(r.id, Turn("user" if r.role == "user" else "assistant", r.text, r.skill,
+                                _ts(r.created_at))) for r in rows]
+
+    async def add_summary(self, key: ConversationKey, text: str, upto_message_id: int) -> None:
+        """Store a rolling summary."""
+        async with self.session() as s:
+            conv = (await s.execute(select(m.Conversation).where(self._conv_where(key))
+                                    )).scalar_one_or_none()
+            if conv is not None:
+                s.add(m.Summary(conversation_id=conv.id, text=text,
+                                upto_message_id=upto_message_id))
+
     async def delete_fact(self, platform: str, user_id: str, fact_id: int) -> bool:
         """Delete one of this user's facts."""
         async with self.session() as s:
@@ -422,8 +483,11 @@ class SqlMemory:
                 res = await s.execute(stmt)
                 counts[name] = counts.get(name, 0) + int(getattr(res, "rowcount", 0) or 0)
         if self.engine.dialect.name == "sqlite":
+            # secure_delete zeroes freed pages; VACUUM rewrites the file and the checkpoint
+            # empties the WAL, so no copy of the erased rows stays on disk.
             async with self.engine.connect() as conn:
                 await conn.exec_driver_sql("VACUUM")
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         return counts
 
     async def export_user(self, platform: str, user_id: str) -> dict[str, Any]:

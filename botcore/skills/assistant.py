@@ -10,6 +10,7 @@ from botcore.skills.prompts import assistant_prompt
 async def respond(ctx: TurnContext) -> SkillReply:
     """Answer as a general assistant."""
     messages = build_messages(assistant_prompt(ctx.settings), ctx.history, ctx.text,
-                              facts=ctx.facts)
+                              facts=ctx.facts,
+                              summary=ctx.summary)
     text = await ctx.generate(messages, temperature=0.6)
     return SkillReply(text, skill="assistant")

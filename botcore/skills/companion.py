@@ -11,6 +11,7 @@ async def respond(ctx: TurnContext) -> SkillReply:
     """Answer in the companion persona, aware of the user's emotion and remembered facts."""
     name = ctx.state.get("user_name") or ctx.message.user_name
     system = companion_prompt(ctx.settings, ctx.understanding.emotion, name)
-    messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts)
+    messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts,
+                              summary=ctx.summary)
     text = await ctx.generate(messages, temperature=0.7)
     return SkillReply(text, skill="companion")

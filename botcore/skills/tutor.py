@@ -41,7 +41,8 @@ async def respond(ctx: TurnContext) -> SkillReply:
     system = tutor_prompt(ctx.settings, hint_mode)
     if exact:
         system += f" The exact result is {exact}."
-    messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts)
+    messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts,
+                              summary=ctx.summary)
     text = await ctx.generate(messages, temperature=0.3)
     if exact and exact.split("= ")[-1] not in text:
         text = f"{exact}\n\n{text}"

@@ -39,7 +39,7 @@ async def test_same_platform_message_twice_gives_one_reply_and_one_row(runtime: 
 async def test_redelivery_after_the_dedupe_cache_is_lost_is_caught_by_sql(runtime: Runtime) -> None:
     m = msg("only once please")
     assert len(await runtime.manager.handle(m)) == 1
-    await runtime.short_term.release(f"dedupe:test:{m.chat_id}:{m.message_id}")
+    await runtime.short_term.release(runtime.manager._dedupe_token(m))
     assert await runtime.manager.handle(m) == []
     assert len(await runtime.long_term.recent_turns(m.conversation_key(), 10)) == 2
 

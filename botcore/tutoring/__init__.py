@@ -1,0 +1,1 @@
+"""Tutoring helpers: quizzes graded exactly, subject detection."""
