@@ -1,0 +1,83 @@
+"""The Discord :class:`~adapters.base.Adapter`: builds the client from settings, runs, stops."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+import discord.http
+
+from adapters.discord.client import BotcoreClient, ShardedBotcoreClient
+from adapters.discord.guild_settings import GuildSettingsCache
+from botcore.errors import AdapterError, ConfigError
+
+if TYPE_CHECKING:
+    from botcore.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+API_VERSION = 10
+STOP_GRACE_S = 30.0
+"""Longest wait for running turns when stopping."""
+
+
+def api_base(url: str) -> str:
+    """The REST base for ``discord.http.Route.BASE`` from ``BOTCORE_DISCORD_API_URL``.
+
+    ``https://host`` and ``https://host/api`` become ``https://host/api/v10``; a URL that already
+    names a version (``…/api/v9``) is kept.
+    """
+    base = url.rstrip("/")
+    if base.rsplit("/", 1)[-1].startswith("v") and base.rsplit("/", 1)[-1][1:].isdigit():
+        return base
+    if not base.endswith("/api"):
+        base += "/api"
+    return f"{base}/v{API_VERSION}"
+
+
+def configure_api_base(url: str | None) -> None:
+    """Point discord.py's REST calls (interactions and followups included) at ``url``.
+
+    ``Route.BASE`` is process-wide in discord.py; botcore runs one Discord client per process.
+    """
+    if url:
+        discord.http.Route.BASE = api_base(url)
+        log.info("discord: REST base %s", discord.http.Route.BASE)
+
+
+class DiscordAdapter:
+    """Serves one bot account on Discord through the runtime's dialogue manager."""
+
+    name = "discord"
+
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        if settings.discord_token is None or not settings.discord_token.get_secret_value():
+            raise ConfigError("BOTCORE_DISCORD_TOKEN is not set")
+        self._token = settings.discord_token
+        configure_api_base(settings.discord_api_url)
+        cls = ShardedBotcoreClient if settings.discord_autoshard else BotcoreClient
+        self.client: BotcoreClient = cls(
+            runtime.manager,
+            GuildSettingsCache(runtime.long_term),
+            gateway_from_api=bool(settings.discord_api_url),
+        )
+
+    async def run(self) -> None:
+        """Log in, connect to the gateway and serve until :meth:`stop` (or cancellation)."""
+        try:
+            await self.client.login(self._token.get_secret_value())
+            await self.client.connect(reconnect=True)
+        except discord.LoginFailure as exc:
+            raise AdapterError("Discord refused the bot token") from exc
+        except discord.PrivilegedIntentsRequired as exc:
+            raise AdapterError("enable the Message Content intent in the Discord developer portal") from exc
+        finally:
+            if not self.client.is_closed():
+                await self.client.close()
+
+    async def stop(self) -> None:
+        """Let running turns finish (up to 30 s), then close the connection."""
+        await self.client.drain(STOP_GRACE_S)
+        await self.client.close()

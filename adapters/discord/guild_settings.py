@@ -1,0 +1,104 @@
+"""Per-guild settings in SQL (``chat_settings`` rows of platform ``discord``, keyed by guild id).
+
+Keys: ``enabled_channels`` (channel ids where the bot answers without a mention), ``persona``,
+``default_skill`` and ``memory_scope`` (``user``: per member, ``shared``: one memory per channel).
+Reads are cached per process for a short time, so a busy channel doesn't query SQL per message;
+a change made with ``/settings`` in this process is visible at once, one made by another bot
+process within :data:`CACHE_TTL_S`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from botcore.config import SKILLS
+
+PLATFORM = "discord"
+CACHE_TTL_S = 30.0
+MemoryScope = Literal["user", "shared"]
+
+
+class ChatSettingsStore(Protocol):
+    """The part of :class:`botcore.memory.sql_store.SqlMemory` this module needs."""
+
+    async def get_chat_settings(self, platform: str, chat_id: str) -> dict[str, Any]:
+        """Settings of one chat or guild (``{}`` when none)."""
+        ...
+
+    async def set_chat_settings(self, platform: str, chat_id: str, values: Mapping[str, Any]) -> None:
+        """Merge ``values``; ``None`` removes a key."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """What a guild's admins configured."""
+
+    enabled_channels: frozenset[str] = field(default_factory=frozenset)
+    persona: str | None = None
+    default_skill: str | None = None
+    memory_scope: MemoryScope = "user"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GuildSettings:
+        """Read stored values, ignoring anything malformed."""
+        channels = data.get("enabled_channels")
+        channels = channels if isinstance(channels, list) else []
+        skill = data.get("default_skill")
+        scope = data.get("memory_scope")
+        persona = data.get("persona")
+        return cls(
+            enabled_channels=frozenset(str(c) for c in channels if str(c).isdigit()),
+            persona=persona if isinstance(persona, str) and persona.strip() else None,
+            default_skill=skill if skill in SKILLS else None,
+            memory_scope="shared" if scope == "shared" else "user",
+        )
+
+    def describe(self) -> str:
+        """A short human summary for ``/settings``."""
+        channels = ", ".join(f"<#{c}>" for c in sorted(self.enabled_channels))
+        channels = channels or "none (mention me)"
+        return (
+            f"**Channels where I answer every message:** {channels}\n"
+            f"**Persona:** {self.persona or 'default'}\n"
+            f"**Default skill:** {self.default_skill or 'auto'}\n"
+            f"**Memory:** {'shared per channel' if self.memory_scope == 'shared' else 'per member'}"
+        )
+
+
+class GuildSettingsCache:
+    """Loads and saves :class:`GuildSettings` through the SQL store, with a short read cache."""
+
+    def __init__(self, store: ChatSettingsStore, *, ttl_s: float = CACHE_TTL_S) -> None:
+        self._store = store
+        self._ttl = ttl_s
+        self._cache: dict[str, tuple[float, GuildSettings]] = {}
+
+    async def get(self, guild_id: str) -> GuildSettings:
+        """The guild's settings (defaults when none are stored)."""
+        hit = self._cache.get(guild_id)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        settings = GuildSettings.from_dict(await self._store.get_chat_settings(PLATFORM, guild_id))
+        self._cache[guild_id] = (now, settings)
+        return settings
+
+    async def update(self, guild_id: str, values: Mapping[str, Any]) -> GuildSettings:
+        """Merge ``values`` into the stored settings (``None`` resets a key); the result."""
+        await self._store.set_chat_settings(PLATFORM, guild_id, values)
+        self._cache.pop(guild_id, None)
+        return await self.get(guild_id)
+
+    async def set_channel(self, guild_id: str, channel_id: str, enabled: bool) -> GuildSettings:
+        """Enable or disable answering every message in one channel."""
+        self._cache.pop(guild_id, None)  # read-modify-write on fresh data
+        current = set((await self.get(guild_id)).enabled_channels)
+        if enabled:
+            current.add(channel_id)
+        else:
+            current.discard(channel_id)
+        return await self.update(guild_id, {"enabled_channels": sorted(current) or None})
