@@ -149,6 +149,7 @@ def to_incoming(
         if reference is not None and reference.message_id is not None
         else None,
         language=None,
+        settings_scope=str(message.guild.id) if message.guild is not None else None,
         sent_at=(message.edited_at if edited and message.edited_at else message.created_at).timestamp(),
     )
 
@@ -180,5 +181,6 @@ def interaction_to_incoming(
         addressed=True,
         callback_data=callback_data,
         language=str(interaction.locale) if interaction.locale else None,
+        settings_scope=str(interaction.guild_id) if interaction.guild_id is not None else None,
         sent_at=interaction.created_at.timestamp(),
     )

@@ -135,3 +135,27 @@ async def test_feedback_buttons_are_stored_only_for_the_owner(runtime: Runtime) 
     assert ok[0].text == "Thanks for the feedback!"
     other = await runtime.manager.handle(msg("", callback_data=up))
     assert other[0].text == "I couldn't record that feedback."
+
+
+async def test_group_memory_is_per_member_unless_the_chat_shares_it(runtime: Runtime) -> None:
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    a, b = uuid.uuid4().hex[:6], uuid.uuid4().hex[:6]
+    await runtime.manager.handle(msg("alpha says hi", a, chat=group, chat_type=ChatType.GROUP))
+    per_member = msg("x", b, chat=group, chat_type=ChatType.GROUP).conversation_key()
+    assert await runtime.long_term.recent_turns(per_member, 10) == []
+    await runtime.long_term.set_chat_settings("test", group, {"memory_scope": "shared"})
+    runtime.manager._chat_cfg.clear()
+    await runtime.manager.handle(msg("beta says hi", b, chat=group, chat_type=ChatType.GROUP))
+    await runtime.manager.handle(msg("alpha again", a, chat=group, chat_type=ChatType.GROUP))
+    shared = msg("x", a, chat=group, chat_type=ChatType.GROUP).conversation_key(
+        shared_group_memory=True)
+    texts = [t.text for t in await runtime.long_term.recent_turns(shared, 10) if t.role == "user"]
+    assert texts == ["beta says hi", "alpha again"]
+
+
+async def test_a_guild_default_skill_applies_when_no_mode_is_pinned(runtime: Runtime) -> None:
+    guild = f"guild-{uuid.uuid4().hex[:6]}"
+    await runtime.long_term.set_chat_settings("test", guild, {"default_skill": "tutor"})
+    out = await runtime.manager.handle(msg("what is 6*7", chat="chan1", chat_type=ChatType.GROUP,
+                                           settings_scope=guild))
+    assert out[0].skill == "tutor" and "6*7 = 42" in out[0].text
