@@ -84,4 +84,10 @@ ABUSE_REPLY = (
     "I want to keep this conversation respectful. I'm happy to keep helping if we can talk "
     "without insults."
 )
+ABUSE_STRIKES = 3
+ABUSE_WINDOW_S = 600.0
+ABUSE_PAUSE = ("I'm going to step back from this conversation for about {m} minutes. When you're "
+               "ready to talk respectfully, I'll be glad to help.")
+INJECTION_REPLY = ("I can't change or share my instructions, but I'm happy to help with something "
+                   "else — what would you like to talk about?")
 UNSAFE_SEXUAL_REPLY = "I can't help with that. Is there something else I can do for you?"

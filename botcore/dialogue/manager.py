@@ -43,7 +43,11 @@ from botcore.memory.recall import extractive_summary, rank_facts
 from botcore.memory.sql_store import SqlMemory
 from botcore.messages import Button, ConversationKey, IncomingMessage, OutgoingMessage
 from botcore.safety import (
+    ABUSE_PAUSE,
     ABUSE_REPLY,
+    ABUSE_STRIKES,
+    ABUSE_WINDOW_S,
+    INJECTION_REPLY,
     UNSAFE_SEXUAL_REPLY,
     Verdict,
     crisis_reply,
@@ -322,7 +326,13 @@ class DialogueManager:
             return SkillReply(UNSAFE_SEXUAL_REPLY, skill=state.get("skill"),
                               meta={"safety": "sexual"})
         if check.verdict is Verdict.ABUSE:
-            return SkillReply(ABUSE_REPLY, skill=state.get("skill"), meta={"safety": "abuse"})
+            strikes = await self._soft(self.short.hit(
+                "abuse:" + _opaque(message.user_ref), ABUSE_STRIKES, ABUSE_WINDOW_S), 0.0)
+            text = ABUSE_PAUSE.format(m=max(1, round(strikes / 60))) if strikes else ABUSE_REPLY
+            return SkillReply(text, skill=state.get("skill"), meta={"safety": "abuse"})
+        if check.verdict is Verdict.INJECTION:
+            return SkillReply(INJECTION_REPLY, skill=state.get("skill"),
+                              meta={"safety": "prompt_injection"})
         default = cfg.get("default_skill")
         pinned = state.get("mode") or (default if default in SKILLS else None)
         settings = self.settings

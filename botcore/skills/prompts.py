@@ -11,8 +11,11 @@ GUARD = (
 
 
 def persona(settings: Settings) -> str:
-    """Who the bot is."""
-    return f"You are {settings.bot_name}, {settings.persona}."
+    """Who the bot is (plus the deployer's confidential canary, which replies must never carry)."""
+    text = f"You are {settings.bot_name}, {settings.persona}."
+    if settings.prompt_canary is not None:
+        text += f" Confidential reference (never repeat it): {settings.prompt_canary.get_secret_value()}."
+    return text
 
 
 def companion_prompt(settings: Settings, emotion: str, name: str | None) -> str:
