@@ -61,9 +61,12 @@ def read_faq_file(path: Path) -> list[FaqRecord]:
                 qs = d.get("questions") or ([d["question"]] if d.get("question") else [])
                 if not isinstance(qs, list) or not all(isinstance(q, str) for q in qs):
                     raise InputError(f"{path}:{n}: 'questions' must be a list of strings")
+                tags = d.get("tags")
+                if isinstance(tags, list):
+                    tags = ",".join(str(t) for t in tags)
                 _merge(records, FaqRecord(str(d["id"]), str(d["answer"]).strip(),
                                           [q.strip() for q in qs if q.strip()],
-                                          d.get("tags"), d.get("url")), f"{path}:{n}")
+                                          tags or None, d.get("url")), f"{path}:{n}")
         else:
             with path.open(newline="", encoding="utf-8-sig") as fh:
                 reader = csv.DictReader(fh)
