@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
 
-from botcore import plugins
+from botcore import metrics, plugins
 from botcore.cli import common
 from botcore.logs import setup_logging
 from botcore.runtime import open_runtime
@@ -57,7 +59,9 @@ def run(
 
             proc = multiprocessing.get_context("spawn").Process(
                 target=runner, kwargs={"concurrency": concurrency, "gpus": gpus}, daemon=False)
-            proc.start()
+            port = settings.metrics_port  # the worker child serves its metrics on port + 1
+            with _env("BOTCORE_METRICS_PORT", str(port + 1) if port else None):
+                proc.start()
             try:
                 _serve(settings, adapters)
             finally:
@@ -71,6 +75,7 @@ def run(
 
 def _serve(settings: object, names: list[str]) -> None:
     async def main() -> None:
+        metrics.serve(getattr(settings, "metrics_port", None))
         async with open_runtime(settings) as rt:  # type: ignore[arg-type]
             running = [plugins.load(plugins.ADAPTERS, n)(rt) for n in names]
             stop = asyncio.Event()
@@ -84,6 +89,8 @@ def _serve(settings: object, names: list[str]) -> None:
             log.info("shutting down: %s", ", ".join(a.name for a in running))
             for a in running:
                 await a.stop()
+            # Adapters finish in-flight turns in stop()/run(); give them a grace period.
+            await asyncio.wait(tasks, timeout=settings.reply_timeout_s + 5)  # type: ignore[attr-defined]
             for t in tasks:
                 if not t.done():
                     t.cancel()
@@ -95,3 +102,18 @@ def _serve(settings: object, names: list[str]) -> None:
                     raise r
 
     common.run(main())
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str | None) -> Iterator[None]:
+    """Set an environment variable for a child process started inside the block."""
+    old = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old

@@ -1,0 +1,284 @@
+"""The Telegram adapter: updates in (polling or webhook), turns through the dialogue manager,
+replies out.
+
+Every update becomes a task. Tasks of one conversation (chat, topic, user) run one after the
+other in arrival order, so replies come in the order the messages were sent; other
+conversations run concurrently, up to ``max_inflight`` turns, beyond which intake pauses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
+
+from adapters.telegram.bot import COMMANDS, build_bot
+from adapters.telegram.normalize import PLATFORM, BotIdentity, membership_change, normalize
+from adapters.telegram.redact import install_redaction
+from adapters.telegram.reply import TelegramStream, deliver, typing_action
+from adapters.telegram.sender import Sender, Target, UserFlags
+from botcore.config import Settings
+from botcore.dialogue.protocols import TurnHandler
+from botcore.errors import AdapterError
+from botcore.messages import ChatType, IncomingMessage
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+"""What we ask Telegram for (channel posts and the rest are never delivered)."""
+
+
+@dataclass(slots=True)
+class AdapterStats:
+    """Counters for tests, benchmarks and logs."""
+
+    updates: int = 0
+    turns: int = 0
+    ignored: int = 0
+    failed: int = 0
+    api_calls: int = 0
+    overhead_s: float = 0.0
+    """Time spent in the adapter itself (everything but the dialogue manager), summed."""
+
+
+class _KeyedLocks:
+    """One FIFO lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    async def __call__(self, key: str) -> asyncio.Lock:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            await lock.acquire()
+        except BaseException:  # cancelled while waiting: give up our place
+            self._forget(key)
+            raise
+        return lock
+
+    def _forget(self, key: str) -> None:
+        lock, users = self._locks[key]
+        if users <= 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
+
+    def release(self, key: str) -> None:
+        self._locks[key][0].release()
+        self._forget(key)
+
+
+class TelegramAdapter:
+    """A running Telegram bot (see :class:`adapters.base.Adapter`).
+
+    Args:
+        settings: botcore settings (token, API URL, webhook).
+        handler: the dialogue manager (``runtime.manager``).
+        users: long-term memory, to mark users who blocked the bot inactive.
+        bot: a prepared bot (tests pass one with a fake request); built from settings otherwise.
+        poll_timeout: long-polling timeout in seconds.
+        stream_interval: seconds between streamed edits in private chats.
+        group_stream_interval: the same in groups (their budget is 20 messages a minute).
+        max_inflight: turns processed at once before intake pauses.
+        drain_timeout: how long ``stop`` waits for turns in flight.
+    """
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        settings: Settings,
+        handler: TurnHandler,
+        users: UserFlags | None = None,
+        *,
+        bot: ExtBot[int] | None = None,
+        poll_timeout: float = 30.0,
+        stream_interval: float = 1.0,
+        group_stream_interval: float = 3.0,
+        max_inflight: int = 256,
+        drain_timeout: float | None = None,
+    ) -> None:
+        token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+        self.settings = settings
+        self.handler = handler
+        self.bot: ExtBot[int] = bot or build_bot(token, settings.telegram_api_url, poll_timeout=poll_timeout)
+        secret = settings.telegram_webhook_secret
+        install_redaction(self.bot.token, secret.get_secret_value() if secret else "")
+        self.sender = Sender(self.bot, users)
+        self.users = users
+        self.poll_timeout = poll_timeout
+        self.stream_interval = stream_interval
+        self.group_stream_interval = group_stream_interval
+        self.drain_timeout = drain_timeout if drain_timeout is not None else settings.reply_timeout_s
+        self.stats = AdapterStats()
+        self.me: BotIdentity | None = None
+        self._max_inflight = max_inflight
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._capacity = asyncio.Event()
+        self._capacity.set()
+        self._stopping = asyncio.Event()
+        self._locks = _KeyedLocks()
+        self._started = False
+
+    # lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect: check the token (``getMe``) and register the command menu."""
+        if self._started:
+            return
+        try:
+            await self.bot.initialize()
+        except TelegramError as exc:
+            raise AdapterError(f"Telegram refused to start the bot: {exc.message}") from exc
+        self.me = BotIdentity(self.bot.id, self.bot.username)
+        try:
+            await self.bot.set_my_commands(list(COMMANDS))
+        except TelegramError as exc:  # the bot works without a menu
+            log.warning("setMyCommands failed: %s", exc.message)
+        self._started = True
+        log.info("telegram bot @%s started", self.me.username)
+
+    async def run(self) -> None:
+        """Serve updates until :meth:`stop` (or cancellation); then finish in-flight turns."""
+        from adapters.telegram.polling import Poller
+        from adapters.telegram.webhook import serve_webhook
+
+        await self.start()
+        poller: Poller | None = None
+        try:
+            if self.settings.telegram_webhook_url:
+                await serve_webhook(self, self._stopping)
+            else:
+                poller = Poller(self, timeout=self.poll_timeout)
+                await poller.run(self._stopping)
+        finally:
+            await self.drain()
+            if poller is not None:
+                await poller.commit()
+            await self.bot.shutdown()
+            self._started = False
+            log.info("telegram adapter stopped (%s)", self.stats)
+
+    async def stop(self) -> None:
+        """Stop taking updates; :meth:`run` then lets turns in flight finish and returns."""
+        self._stopping.set()
+
+    async def drain(self) -> None:
+        """Wait for turns in flight (at most ``drain_timeout`` seconds, then cancel them)."""
+        if not self._tasks:
+            return
+        log.info("waiting for %d telegram turns in flight", len(self._tasks))
+        _, pending = await asyncio.wait(set(self._tasks), timeout=self.drain_timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("cancelled %d telegram turns still running at shutdown", len(pending))
+            await asyncio.wait(pending)
+
+    async def wait_for_capacity(self) -> None:
+        """Return when fewer than ``max_inflight`` turns are running."""
+        await self._capacity.wait()
+
+    # intake ----------------------------------------------------------------------------------
+
+    def submit(self, update: Update) -> asyncio.Task[None]:
+        """Start processing ``update`` in the background and return its task."""
+        task = asyncio.create_task(self.process_update(update), name=f"tg-{update.update_id}")
+        self._tasks.add(task)
+        if len(self._tasks) >= self._max_inflight:
+            self._capacity.clear()
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if len(self._tasks) < self._max_inflight:
+            self._capacity.set()
+        if not task.cancelled() and task.exception() is not None:
+            self.stats.failed += 1
+            log.error("telegram update failed", exc_info=task.exception())
+
+    async def process_update(self, update: Update) -> None:
+        """Handle one update completely: normalize, run the turn, send the replies."""
+        if self.me is None:
+            raise AdapterError("process_update before start()")
+        self.stats.updates += 1
+        t0 = time.perf_counter()
+        change = membership_change(update)
+        if change is not None:
+            await self._membership(*change)
+            return
+        msg = normalize(update, self.me)
+        t_normalized = time.perf_counter()
+        if msg is None:
+            self.stats.ignored += 1
+            self.stats.overhead_s += t_normalized - t0
+            return
+        answering = None
+        if update.callback_query is not None:  # at once, even if the conversation is busy:
+            answering = asyncio.create_task(  # the button spins until answered
+                self.sender.answer_callback(update.callback_query.id)
+            )
+        key = f"{msg.chat_id}:{msg.thread_id}:{msg.user_id}"
+        t_lock = time.perf_counter()
+        await self._locks(key)  # first await: turns of a conversation keep arrival order
+        try:
+            waited = time.perf_counter()
+            in_manager = await self._turn(msg)
+            end = time.perf_counter()
+            self.stats.overhead_s += (t_lock - t0) + (end - waited) - in_manager
+        finally:
+            self._locks.release(key)
+            if answering is not None:
+                await answering
+
+    async def _turn(self, msg: IncomingMessage) -> float:
+        """Run one turn; return the seconds spent inside the dialogue manager."""
+        private = msg.chat_type is ChatType.PRIVATE
+        reply_to = None
+        if not private and msg.callback_data is None:
+            reply_to = int(msg.message_id)
+        target = Target(
+            chat_id=int(msg.chat_id),
+            thread_id=int(msg.thread_id) if msg.thread_id else None,
+            reply_to=reply_to,
+            user_id=msg.user_id,
+            private=private,
+        )
+        t_start = time.perf_counter()
+        if not msg.addressed:  # the manager may keep group context; it answers [] here
+            replies = await self.handler.handle(msg, None)
+            spent = time.perf_counter() - t_start
+            await deliver(self.sender, target, replies)
+            return spent
+        interval = self.stream_interval if private else self.group_stream_interval
+        stream = TelegramStream(self.sender, target, interval)
+        async with typing_action(self.sender, target):
+            t_start = time.perf_counter()
+            try:
+                replies = await self.handler.handle(msg, stream)
+            finally:
+                spent = time.perf_counter() - t_start
+                await stream.close()
+        calls = await deliver(self.sender, target, replies, stream)
+        self.stats.turns += 1
+        log.debug(  # the dialogue manager logs the one INFO line per turn
+            "telegram turn chat=%s replies=%d calls=%d streamed_edits=%d manager_ms=%.1f",
+            msg.chat_id,
+            len(replies),
+            calls,
+            stream.edits,
+            spent * 1000,
+        )
+        return spent
+
+    async def _membership(self, user_id: str, active: bool) -> None:
+        log.info("telegram user %s %s the bot", user_id, "restarted" if active else "blocked")
+        if self.users is not None:
+            await self.users.set_user_flags(PLATFORM, user_id, active=active)

@@ -1,0 +1,177 @@
+"""One turn's output in a chat: typing action, the streamed message, and the final replies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from adapters.telegram.markup import RenderedPart, render
+from adapters.telegram.sender import RecipientGone, Sender, Target, keyboard
+from botcore.messages import OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+TYPING_EVERY_S = 4.5
+"""Telegram shows "typing…" for 5 s or until the bot sends a message."""
+
+
+@contextlib.asynccontextmanager
+async def typing_action(sender: Sender, target: Target) -> AsyncIterator[None]:
+    """Keep "typing…" visible in the chat while the body runs.
+
+    A call already on its way is allowed to finish (so the chat never sees "typing…" after our
+    answer); a body that finishes before the loop even starts shows no typing at all.
+    """
+    state = {"stop": False, "sending": False}
+
+    async def loop() -> None:
+        with contextlib.suppress(RecipientGone):
+            while not state["stop"]:
+                state["sending"] = True
+                try:
+                    await sender.typing(target)
+                finally:
+                    state["sending"] = False
+                if state["stop"]:
+                    return
+                await asyncio.sleep(TYPING_EVERY_S)
+
+    task = asyncio.create_task(loop(), name=f"telegram-typing-{target.chat_id}")
+    try:
+        yield
+    finally:
+        state["stop"] = True
+        if not state["sending"]:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class TelegramStream:
+    """A :class:`~botcore.dialogue.protocols.ReplyStream` that shows the reply as it grows.
+
+    The first update sends a message; later ones edit it, at most once per ``interval`` seconds
+    (the rate limiter would delay faster edits anyway; we just skip the stale intermediate ones).
+    ``update`` never waits for Telegram: it records the text and lets a background task catch up.
+    """
+
+    def __init__(self, sender: Sender, target: Target, interval: float = 1.0) -> None:
+        self._sender = sender
+        self._target = target
+        self._interval = interval
+        self._latest = ""
+        self._task: asyncio.Task[None] | None = None
+        self._sending = False
+        self._closed = False
+        self._next_at = 0.0
+        self.message_id: int | None = None
+        """Our streamed message, once sent."""
+        self.shown: RenderedPart | None = None
+        """What the streamed message shows now."""
+        self.edits = 0
+
+    async def update(self, text: str) -> None:
+        """Show ``text`` (the whole reply so far) soon."""
+        if self._closed:
+            return
+        self._latest = text
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._catch_up(), name="telegram-stream")
+
+    async def _catch_up(self) -> None:
+        while not self._closed:
+            parts = render(self._latest)
+            if not parts or parts[0] == self.shown:
+                return
+            delay = self._next_at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue  # the text may have grown while we slept
+            part = parts[0]
+            self._sending = True
+            try:
+                if self.message_id is None:
+                    sent = await self._sender.send_part(self._target, part)
+                    if sent is None:
+                        self._closed = True
+                        return
+                    self.message_id = sent.message_id
+                else:
+                    await self._sender.edit_part(self._target, self.message_id, part)
+                    self.edits += 1
+                self.shown = part
+            except RecipientGone:
+                self._closed = True
+                return
+            finally:
+                self._sending = False
+                self._next_at = time.monotonic() + self._interval
+
+    async def close(self) -> None:
+        """Stop streaming; wait for a call in flight so ``message_id`` is final."""
+        self._closed = True
+        task = self._task
+        if task is None or task.done():
+            return
+        if not self._sending:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def deliver(
+    sender: Sender,
+    base: Target,
+    replies: list[OutgoingMessage],
+    stream: TelegramStream | None = None,
+) -> int:
+    """Send ``replies`` (finishing the streamed message with the first one); return calls made.
+
+    The first part of a reply carries the ``reply_to`` of its target; buttons go on the last part
+    (or on the document when there is a file).
+    """
+    streamed = stream.message_id if stream is not None else None
+    calls = 0
+    try:
+        for out in replies:
+            target = Target(
+                chat_id=_as_int(out.chat_id) or base.chat_id,
+                thread_id=_as_int(out.thread_id) or base.thread_id,
+                reply_to=_as_int(out.reply_to_message_id) or base.reply_to,
+                user_id=base.user_id,
+                private=base.private,
+            )
+            parts = render(out.text)
+            markup = keyboard(out.buttons)
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1 and out.file is None
+                part_markup = markup if last else None
+                if i == 0 and streamed is not None and out.file is None and stream is not None:
+                    if part != stream.shown or part_markup is not None:
+                        ok = await sender.edit_part(target, streamed, part, part_markup)
+                        calls += 1
+                        if not ok:  # the streamed message is gone: send instead
+                            await sender.send_part(target, part, part_markup, reply=False)
+                            calls += 1
+                    streamed = None
+                    continue
+                await sender.send_part(target, part, part_markup, reply=i == 0)
+                calls += 1
+            if out.file is not None:
+                await sender.send_file(target, out.file.filename, out.file.content, markup)
+                calls += 1
+            elif not parts and markup is not None:
+                log.warning("reply with buttons but no text in chat %s: not sent", out.chat_id)
+    except RecipientGone:
+        return calls
+    return calls
+
+
+def _as_int(value: str | None) -> int | None:
+    """A platform id as int; None for absent or non-numeric ids (e.g. a callback query id)."""
+    if value is None or not value.lstrip("-").isdigit():
+        return None
+    return int(value)
