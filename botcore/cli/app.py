@@ -13,11 +13,18 @@ import sys
 import typer
 
 from botcore import __version__, plugins
+from botcore.cli.audit import audit_app
+from botcore.cli.broadcast import broadcast_app
 from botcore.cli.chat import chat
+from botcore.cli.config_check import config_app
 from botcore.cli.db import db_app
+from botcore.cli.escalations import escalations_app
 from botcore.cli.faq import faq_app
 from botcore.cli.health import health
 from botcore.cli.run import run
+from botcore.cli.stats import stats
+from botcore.cli.users import users_app
+from botcore.cli.workers_status import workers_app
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +40,13 @@ app.command()(run)
 app.command()(health)
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
+app.add_typer(users_app, name="users")
+app.command()(stats)
+app.add_typer(broadcast_app, name="broadcast")
+app.add_typer(escalations_app, name="escalations")
+app.add_typer(audit_app, name="audit")
+app.add_typer(config_app, name="config")
+app.add_typer(workers_app, name="workers")
 
 
 def _version(value: bool) -> None:

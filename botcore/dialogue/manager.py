@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+from botcore import metrics
 from botcore.config import SKILLS, Settings
 from botcore.dialogue import commands as cmd
 from botcore.dialogue.command_router import CommandRouter
@@ -163,6 +164,7 @@ class DialogueManager:
         token = self._dedupe_token(message)
         if not await self._soft(self.short.claim(token, self.settings.dedupe_ttl_s), True):
             log.info("turn platform=%s outcome=duplicate", message.platform)
+            metrics.observe_turn(message.platform, None, "duplicate")
             return []
         notice = await self._rate_limited(message)
         if notice is not None:
@@ -176,9 +178,11 @@ class DialogueManager:
         except StorageUnavailable:
             await self._soft(self.short.release(token), None)
             log.error("turn platform=%s outcome=storage_unavailable", message.platform)
+            metrics.observe_error(message.platform, "storage_unavailable")
             return [self._notice(message, STORAGE_DOWN)]
         except StorageError as exc:
             log.error("turn platform=%s outcome=storage_error: %s", message.platform, exc)
+            metrics.observe_error(message.platform, "storage_error")
             return [self._notice(message, STORAGE_DOWN)]
 
     @staticmethod
@@ -206,6 +210,7 @@ class DialogueManager:
         first = await self._soft(self.short.claim(f"rl-notice:{_opaque(message.user_ref)}:{window}",
                                                   s.rate_limit_window_s), True)
         log.info("turn platform=%s outcome=rate_limited wait=%.1fs", message.platform, wait)
+        metrics.observe_turn(message.platform, None, "rate_limited")
         return [self._notice(message, SLOW_DOWN.format(s=max(1, round(wait))))] if first else []
 
     def _notice(self, message: IncomingMessage, text: str, **extra: Any) -> OutgoingMessage:
@@ -288,6 +293,7 @@ class DialogueManager:
             und = (await self.executor.understand([text], with_embedding=True))[0]
         except InferenceError as exc:
             log.error("understand failed: %s", exc)
+            metrics.observe_error(message.platform, "inference")
             return [self._notice(message, MODEL_DOWN)]
         reply = await self._answer(message, key, text, und, history, state, stream, cfg)
         if truncated:
@@ -307,6 +313,9 @@ class DialogueManager:
         self._remember(message, key, text, stored.id)
         log.info("turn platform=%s skill=%s outcome=answered ms=%.0f", message.platform,
                  reply.skill, latency)
+        metrics.observe_turn(message.platform, reply.skill, "answered", latency / 1000)
+        if reply.meta.get("error"):
+            metrics.observe_error(message.platform, str(reply.meta["error"]))
         log.debug("turn text=%r reply=%r", text, reply.text)
         buttons = reply.buttons or ((Button("👍", f"fb:1:{bot.id}"), Button("👎", f"fb:-1:{bot.id}")),)
         return [OutgoingMessage(
@@ -456,6 +465,7 @@ class DialogueManager:
         result = await self.commands.command(message, key, text)
         log.info("turn platform=%s command=%s outcome=answered", message.platform,
                  cmd.parse_command(text)[0])
+        metrics.observe_turn(message.platform, None, "command")
         return [self._notice(message, result.text, buttons=result.buttons, file=result.file)]
 
     async def _button(self, message: IncomingMessage,
@@ -464,12 +474,7 @@ class DialogueManager:
         return [self._notice(message, result.text, buttons=result.buttons, file=result.file)]
 
     async def admin(self, message: IncomingMessage, args: str) -> str:
-        """``/admin …``: only for ``BOTCORE_ADMIN_IDS``; every use is audited."""
-        allowed = message.user_ref in self.settings.admins
-        await self._sql(lambda: self.sql.audit(message.user_ref, "chat.admin", None,
-                                               {"args": args[:200], "allowed": allowed}))
-        if not allowed:
-            return "Sorry, admin commands are only for this bot's administrators."
+        """``/admin …``: only for ``BOTCORE_ADMIN_IDS``; every use (refusals too) is audited."""
         from botcore.admin.chat_commands import handle_admin_command
 
         return await handle_admin_command(self, message, args)

@@ -247,3 +247,7 @@ class ChatSettings(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+# Tables defined next to the code that owns them join Base.metadata here (Alembic, tests).
+from botcore.admin import models as _admin_models  # noqa: E402,F401
