@@ -29,9 +29,11 @@ def rank_facts(query: Sequence[float] | None, facts: Sequence[tuple[str, Sequenc
     if query is None:
         scored = list(range(len(facts)))[-k:]
     else:
-        scored = sorted(range(len(facts)),
-                        key=lambda i: _dot(query, facts[i][1]) if facts[i][1] else -1.0,
-                        reverse=True)[:k]
+        def score(i: int) -> float:
+            vec = facts[i][1]
+            return _dot(query, vec) if vec else -1.0
+
+        scored = sorted(range(len(facts)), key=score, reverse=True)[:k]
     keep.update(scored)
     return [facts[i][0] for i in sorted(keep)]
 
