@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     rate_limit_chat: int = Field(default=60, ge=1, description="messages per window per chat")
     rate_limit_window_s: float = Field(default=60.0, gt=0)
     reply_timeout_s: float = Field(default=120.0, gt=0)
-    max_new_tokens: int = Field(default=96, ge=1, le=4096)
+    max_new_tokens: int = Field(default=160, ge=1, le=4096)
+    """Cap on any reply's length in tokens (skills ask for less: companion 60, tutor 128)."""
     faq_threshold: float = Field(default=0.62, ge=-1.0, le=1.0)
     prompt_canary: SecretStr | None = None
     """A secret placed in the system prompt that replies must never contain (leak tripwire)."""

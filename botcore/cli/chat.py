@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -33,6 +34,10 @@ def chat(
     """
     settings = common.settings()
     setup_logging(settings, "INFO" if verbose else "WARNING")
+    if not verbose:  # keep model-loading progress bars out of the conversation
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TQDM_DISABLE", "1")
     if not user.strip() or ":" in user:
         common.fail("--user must be a plain id (the platform is console)", code=2)
     if message is not None and not message.strip():

@@ -388,7 +388,8 @@ class DialogueManager:
                            max_new_tokens: int | None = None) -> str:
             request = GenerateRequest(
                 request_id=request_id, skill=skill, messages=messages,
-                max_new_tokens=max_new_tokens or settings.max_new_tokens,
+                max_new_tokens=min(max_new_tokens or settings.max_new_tokens,
+                                   settings.max_new_tokens),
                 temperature=temperature, stream=stream is not None,
                 stop=["<|im_end|>", "\nUser:", "\nuser:"],
             )

@@ -43,7 +43,7 @@ async def respond(ctx: TurnContext) -> SkillReply:
         system += f" The exact result is {exact}."
     messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts,
                               summary=ctx.summary)
-    text = await ctx.generate(messages, temperature=0.3)
+    text = await ctx.generate(messages, temperature=0.3, max_new_tokens=128)
     if exact and exact.split("= ")[-1] not in text:
         text = f"{exact}\n\n{text}"
     return SkillReply(text, skill="tutor", meta={"exact": exact} if exact else {})
