@@ -68,7 +68,7 @@ class InstantExecutor:
     async def generate(self, request: GenerateRequest,
                        on_delta: TextDeltaCallback | None = None) -> GenerateResult:
         last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-        words = f"You said: {last}".split(" ")[: request.max_new_tokens]
+        words = f"You said: {last}".split(" ")  # the whole echo: no token cap, on purpose
         text = " ".join(words)
         if on_delta is not None:
             for i, word in enumerate(words):

@@ -10,6 +10,9 @@ import discord.http
 
 from adapters.discord.client import BotcoreClient, ShardedBotcoreClient
 from adapters.discord.guild_settings import GuildSettingsCache
+from adapters.discord.normalize import PLATFORM
+from adapters.discord.outbox import DiscordOutboxSender
+from adapters.outbox_loop import OutboxLoop
 from botcore.errors import AdapterError, ConfigError
 
 if TYPE_CHECKING:
@@ -47,11 +50,17 @@ def configure_api_base(url: str | None) -> None:
 
 
 class DiscordAdapter:
-    """Serves one bot account on Discord through the runtime's dialogue manager."""
+    """Serves one bot account on Discord through the runtime's dialogue manager, and delivers
+    the outbox (broadcasts, answers to escalations) of platform ``discord`` while it runs.
+
+    Args:
+        runtime: the bot runtime (settings, dialogue manager, SQL store).
+        outbox_poll_s: seconds between two looks at an empty outbox.
+    """
 
     name = "discord"
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, outbox_poll_s: float = 2.0) -> None:
         settings = runtime.settings
         if settings.discord_token is None or not settings.discord_token.get_secret_value():
             raise ConfigError("BOTCORE_DISCORD_TOKEN is not set")
@@ -63,21 +72,28 @@ class DiscordAdapter:
             GuildSettingsCache(runtime.long_term),
             gateway_from_api=bool(settings.discord_api_url),
         )
+        self.outbox = OutboxLoop(
+            runtime.long_term, PLATFORM, DiscordOutboxSender(self.client), poll_s=outbox_poll_s
+        )
 
     async def run(self) -> None:
         """Log in, connect to the gateway and serve until :meth:`stop` (or cancellation)."""
         try:
             await self.client.login(self._token.get_secret_value())
+            self.outbox.start()  # REST only: needs the login, not the gateway
             await self.client.connect(reconnect=True)
         except discord.LoginFailure as exc:
             raise AdapterError("Discord refused the bot token") from exc
         except discord.PrivilegedIntentsRequired as exc:
             raise AdapterError("enable the Message Content intent in the Discord developer portal") from exc
         finally:
+            await self.outbox.close()
             if not self.client.is_closed():
                 await self.client.close()
 
     async def stop(self) -> None:
-        """Let running turns finish (up to 30 s), then close the connection."""
+        """Let running turns and a delivery being sent finish (up to 30 s), then close."""
+        self.outbox.stop()
         await self.client.drain(STOP_GRACE_S)
+        await self.outbox.close()
         await self.client.close()

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from adapters.discord.normalize import PLATFORM
 from botcore.config import SKILLS
 
-PLATFORM = "discord"
 CACHE_TTL_S = 30.0
 MemoryScope = Literal["user", "shared"]
 

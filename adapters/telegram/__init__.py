@@ -3,7 +3,8 @@
 Modules: :mod:`.normalize` (updates → ``IncomingMessage``), :mod:`.markup` (reply Markdown →
 Telegram HTML, split at 4096 UTF-16 units), :mod:`.sender` and :mod:`.reply` (the send path,
 streaming, typing), :mod:`.ratelimit` (flood limits), :mod:`.polling` and :mod:`.webhook`
-(transports), :mod:`.redact` (the token never reaches a log), :mod:`.adapter` (the adapter).
+(transports), :mod:`.redact` (the token never reaches a log), :mod:`.outbox` (broadcasts and
+escalation answers queued by ``botctl``), :mod:`.adapter` (the adapter).
 """
 
 from __future__ import annotations
@@ -28,4 +29,4 @@ def create_adapter(runtime: Runtime) -> TelegramAdapter:
     settings = runtime.settings
     if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
         raise ConfigError("set BOTCORE_TELEGRAM_TOKEN (from @BotFather) to run the Telegram bot")
-    return TelegramAdapter(settings, runtime.manager, runtime.long_term)
+    return TelegramAdapter(settings, runtime.manager, runtime.long_term, outbox=runtime.long_term)

@@ -17,14 +17,17 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from adapters.outbox_loop import OutboxLoop
 from adapters.telegram.bot import COMMANDS, build_bot
 from adapters.telegram.normalize import PLATFORM, BotIdentity, membership_change, normalize
+from adapters.telegram.outbox import telegram_outbox
 from adapters.telegram.redact import install_redaction
 from adapters.telegram.reply import TelegramStream, deliver, typing_action
 from adapters.telegram.sender import Sender, Target, UserFlags
 from botcore.config import Settings
 from botcore.dialogue.protocols import TurnHandler
 from botcore.errors import AdapterError
+from botcore.memory.sql_store import SqlMemory
 from botcore.messages import ChatType, IncomingMessage
 
 log = logging.getLogger(__name__)
@@ -87,6 +90,9 @@ class TelegramAdapter:
         group_stream_interval: the same in groups (their budget is 20 messages a minute).
         max_inflight: turns processed at once before intake pauses.
         drain_timeout: how long ``stop`` waits for turns in flight.
+        outbox: the SQL store whose outbox (broadcasts, answers to escalations) the adapter
+            delivers while it runs; None: no outbox.
+        outbox_poll_s: seconds between two looks at an empty outbox.
     """
 
     name = "telegram"
@@ -103,6 +109,8 @@ class TelegramAdapter:
         group_stream_interval: float = 3.0,
         max_inflight: int = 256,
         drain_timeout: float | None = None,
+        outbox: SqlMemory | None = None,
+        outbox_poll_s: float = 2.0,
     ) -> None:
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
         self.settings = settings
@@ -125,6 +133,9 @@ class TelegramAdapter:
         self._stopping = asyncio.Event()
         self._locks = _KeyedLocks()
         self._started = False
+        self.outbox: OutboxLoop | None = None
+        if outbox is not None:
+            self.outbox = telegram_outbox(outbox, self.sender, poll_s=outbox_poll_s)
 
     # lifecycle -------------------------------------------------------------------------------
 
@@ -151,6 +162,8 @@ class TelegramAdapter:
 
         await self.start()
         poller: Poller | None = None
+        if self.outbox is not None:
+            self.outbox.start()
         try:
             if self.settings.telegram_webhook_url:
                 await serve_webhook(self, self._stopping)
@@ -159,6 +172,8 @@ class TelegramAdapter:
                 await poller.run(self._stopping)
         finally:
             await self.drain()
+            if self.outbox is not None:
+                await self.outbox.close()
             if poller is not None:
                 await poller.commit()
             await self.bot.shutdown()
@@ -166,8 +181,11 @@ class TelegramAdapter:
             log.info("telegram adapter stopped (%s)", self.stats)
 
     async def stop(self) -> None:
-        """Stop taking updates; :meth:`run` then lets turns in flight finish and returns."""
+        """Stop taking updates and outbox messages; :meth:`run` then lets turns in flight (and a
+        delivery being sent) finish and returns."""
         self._stopping.set()
+        if self.outbox is not None:
+            self.outbox.stop()
 
     async def drain(self) -> None:
         """Wait for turns in flight (at most ``drain_timeout`` seconds, then cancel them)."""

@@ -167,7 +167,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         key = str(chat_id)
         if endpoint in _LIGHT:
             return await self._light(callback, args, kwargs, retries, self._chat(key))
-        group = key.startswith("-") or not key.lstrip("-").isdigit()
+        group = _is_group(key)
         counted = _is_counted_send(endpoint)
         state = self._chat(key)
         async with state.lock:
@@ -197,6 +197,25 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                         state.recent_sends.append(now)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def delay(self, chat_id: int | str) -> float:
+        """Seconds until a new message to ``chat_id`` may go (0 when it may go now).
+
+        Counts the per-chat interval, a group's per-minute budget and flood waits, not the
+        overall limit (which frees up within a second). The outbox uses it to put back a message
+        whose chat is busy for long instead of holding up the messages behind it.
+        """
+        key = str(chat_id)
+        now = self._clock()
+        at = self._paused_until
+        state = self._chats.get(key)
+        if state is not None:
+            at = max(at, state.next_at, state.blocked_until)
+            if _is_group(key):
+                sends = [t for t in state.recent_sends if t > now - self.group_window]
+                if len(sends) >= self.group_max:
+                    at = max(at, sends[len(sends) - self.group_max] + self.group_window)
+        return max(0.0, at - now)
+
     async def _light(
         self,
         callback: Callable[..., Coroutine[Any, Any, Result]],
@@ -222,6 +241,11 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 if attempt == retries:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _is_group(key: str) -> bool:
+    """Group and channel ids are negative (``@username`` targets count as groups too)."""
+    return key.startswith("-") or not key.lstrip("-").isdigit()
 
 
 def retry_seconds(exc: RetryAfter) -> float:

@@ -117,6 +117,29 @@ class Sender:
         Raises:
             RecipientGone: the user blocked the bot or the bot left the chat.
         """
+        try:
+            return await self.post_part(target, part, markup, reply=reply)
+        except BadRequest as exc:
+            log.error("sendMessage to %s refused: %s", target.chat_id, exc.message)
+        except TelegramError as exc:
+            log.error("sendMessage to %s failed: %s", target.chat_id, exc.message)
+        return None
+
+    async def post_part(
+        self,
+        target: Target,
+        part: RenderedPart,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        reply: bool = True,
+    ) -> Message:
+        """:meth:`send_part` that raises instead of logging (the outbox needs to know why).
+
+        Raises:
+            RecipientGone: the user blocked the bot or the bot left the chat.
+            telegram.error.TelegramError: anything else, e.g. ``RetryAfter`` once the rate
+                limiter gave up waiting, ``BadRequest`` ("chat not found"), ``NetworkError``.
+        """
         html_first = True
         while True:
             try:
@@ -135,15 +158,11 @@ class Sender:
                     log.warning("Telegram refused our HTML (%s); sending plain text", exc.message)
                     html_first = False
                     continue
-                log.error("sendMessage to %s refused: %s", target.chat_id, exc.message)
-                return None
+                raise
             except ChatMigrated as exc:
                 target = replace(target, chat_id=exc.new_chat_id)
             except Forbidden as exc:
                 raise await self._gone(target, exc) from exc
-            except TelegramError as exc:
-                log.error("sendMessage to %s failed: %s", target.chat_id, exc.message)
-                return None
 
     async def edit_part(
         self,
