@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from concurrent.futures import Future
 from typing import Any
 
 from celery import Celery
@@ -26,21 +28,37 @@ app = Celery("botcore-worker", include=["workers.tasks", "workers.control"])
 app.conf.update(celery_settings(settings))
 
 
+_loading: Future[None] = Future()
+
+
+def _load_model() -> None:
+    from workers.tasks import runtime
+
+    try:
+        runtime().warm_up()
+    except BaseException as exc:
+        _loading.set_exception(exc)
+    else:
+        _loading.set_result(None)
+
+
 @worker_init.connect
-def _serve_metrics(**_: Any) -> None:
-    """Prometheus metrics on ``BOTCORE_METRICS_PORT`` (batch sizes, tokens/s, queue depth…)."""
+def _start(**_: Any) -> None:
+    """Start loading the model while Celery connects (they overlap), and serve Prometheus
+    metrics on ``BOTCORE_METRICS_PORT`` (batch sizes, tokens/s, queue depth…)."""
+    threading.Thread(target=_load_model, name="botcore-model-load", daemon=True).start()
     metrics.watch_queues(settings.broker_url, (MODEL_QUEUE, DEFAULT_QUEUE))
     metrics.serve(settings.metrics_port)
 
 
 @worker_ready.connect
 def _warm_up(**_: Any) -> None:
-    """Load the model before the first task, so "ready" means ready to answer."""
+    """Wait for the model before saying ready, so "ready" means ready to answer."""
     from workers.tasks import runtime
 
     try:
-        runtime().warm_up()
-    except Exception:
+        _loading.result()
+    except BaseException:
         # A worker without its model must not take tasks: exit, and let the supervisor
         # (docker compose restart policy, systemd) start it again.
         log.critical("the model failed to load; the worker exits", exc_info=True)

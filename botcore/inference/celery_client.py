@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,10 +20,16 @@ import redis.asyncio as aioredis
 from celery import Celery
 from redis.exceptions import RedisError
 
+from botcore import metrics
 from botcore.config import Settings
 from botcore.errors import ConfigError, InferenceError, InferenceTimeout
 from botcore.inference.base import TextDeltaCallback
-from botcore.inference.celery_config import REPLY_PREFIX, RESULT_PREFIX, celery_settings
+from botcore.inference.celery_config import (
+    DEADLINE_MARGIN_S,
+    REPLY_PREFIX,
+    RESULT_PREFIX,
+    celery_settings,
+)
 from botcore.inference.payloads import (
     TASK_EMBED,
     TASK_GENERATE,
@@ -51,6 +58,7 @@ class CeleryExecutor:
         self._waiters: dict[str, asyncio.Queue[dict[str, Any]]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
+        self._recheck_task: asyncio.Task[None] | None = None
 
     async def _ensure_listener(self) -> None:
         if self._listener is None or self._listener.done():
@@ -61,6 +69,7 @@ class CeleryExecutor:
 
     async def _listen(self) -> None:
         backoff = 0.1
+        lost = False
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
@@ -68,6 +77,9 @@ class CeleryExecutor:
                 assert self._ready is not None
                 self._ready.set()
                 backoff = 0.1
+                if lost:  # replies published while we were away were stored: look now
+                    lost = False
+                    self._recheck_task = asyncio.create_task(self._recheck())
                 async for raw in pubsub.listen():
                     if raw.get("type") != "message":
                         continue
@@ -80,6 +92,7 @@ class CeleryExecutor:
                 raise
             except (RedisError, OSError) as exc:
                 log.warning("reply channel lost (%s); resubscribing", type(exc).__name__)
+                lost = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
             finally:
@@ -93,15 +106,23 @@ class CeleryExecutor:
         await self._ensure_listener()
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._waiters[key] = queue
+        started = time.perf_counter()
+        timeout = self.settings.reply_timeout_s
+        # Workers stop trying a little before we stop waiting, so we hear their "timeout";
+        # a message still queued when we have given up expires unprocessed.
+        deadline = time.time() + max(timeout - DEADLINE_MARGIN_S, timeout / 2)
         try:
             try:
                 await asyncio.to_thread(
                     self.app.send_task, task,
-                    kwargs={"payload": payload, "reply_to": self.channel, "key": key},
-                    task_id=f"{key}:{uuid.uuid4().hex[:8]}")
+                    kwargs={"payload": payload, "reply_to": self.channel, "key": key,
+                            "deadline": deadline},
+                    task_id=f"{key}:{uuid.uuid4().hex[:8]}", expires=timeout)
             except Exception as exc:
                 raise InferenceError(f"could not queue {task}: {exc}") from exc
-            return await self._wait(key, queue, on_delta)
+            result = await self._wait(key, queue, on_delta)
+            metrics.INFERENCE_SECONDS.labels(task).observe(time.perf_counter() - started)
+            return result
         finally:
             self._waiters.pop(key, None)
 
@@ -109,7 +130,8 @@ class CeleryExecutor:
                     on_delta: TextDeltaCallback | None) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.reply_timeout_s
-        attempt: str | None = None
+        sent = ""  # the streamed text handed to on_delta so far
+        attempts: dict[str, str] = {}  # the text of each generation attempt
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -118,22 +140,34 @@ class CeleryExecutor:
                 msg = await asyncio.wait_for(queue.get(), min(QUIET_CHECK_S, remaining))
             except TimeoutError:
                 stored = await self._stored(key)
-                if stored is not None:
-                    msg = stored
-                else:
+                if stored is None:
                     continue
+                msg = {"id": key, "type": "result", "data": stored}
             kind = msg.get("type")
             if kind == "delta":
-                if on_delta is not None:
-                    if attempt is not None and msg.get("attempt") != attempt:
-                        log.info("generation for %s restarted on another worker", key)
-                    attempt = msg.get("attempt")
-                    await on_delta(msg["data"])
+                # A generation redone by another worker (the first one died) streams from the
+                # start again: pass on only text that extends what the user already sees.
+                name = str(msg.get("attempt", ""))
+                if attempts and name not in attempts:
+                    log.info("generation for %s restarted on another worker", key)
+                text = attempts[name] = attempts.get(name, "") + str(msg["data"])
+                if on_delta is not None and len(text) > len(sent) and text.startswith(sent):
+                    delta, sent = text[len(sent):], text
+                    await on_delta(delta)
                 continue
             if kind == "error":
+                if msg.get("code") == "timeout":
+                    raise InferenceTimeout(f"worker timed out on {key}")
                 raise InferenceError(f"worker failed: {msg.get('data')}")
             data: dict[str, Any] = msg["data"]
             return data
+
+    async def _recheck(self) -> None:
+        """After a resubscribe, hand every waiter its stored result, if it has one."""
+        for key, queue in list(self._waiters.items()):
+            stored = await self._stored(key)
+            if stored is not None:
+                queue.put_nowait({"id": key, "type": "result", "data": stored})
 
     async def _stored(self, key: str) -> dict[str, Any] | None:
         try:

@@ -7,6 +7,7 @@ Every method opens its own short transaction. Connection failures are wrapped in
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -22,6 +23,22 @@ from botcore.memory.base import Fact, StoredMessage, Turn, UserRecord
 from botcore.messages import ConversationKey
 
 log = logging.getLogger(__name__)
+_IDS_MAX = 50_000
+_LAST_SEEN_EVERY_S = 60.0
+
+
+def _is_data_error(exc: BaseException) -> bool:
+    """SQLSTATE class 22 (data exception: bad encoding, too long…)."""
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(code, str) and code.startswith("22")
+
+
+def _clean_name(name: str | None) -> str | None:
+    """A platform display name fit for the column: no NUL or lone surrogates, ≤ 200 chars."""
+    if name is None:
+        return None
+    name = name.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()[:200]
+    return name or None
 
 
 def _ts(value: datetime | None) -> float:
@@ -50,6 +67,11 @@ class SqlMemory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # conversation key -> (conversation id, user id, when last_seen_at was written): lets
+        # record_message store a message with one INSERT. Postgres only: its ids are never
+        # reused, so a stale entry (the user was erased meanwhile) fails its foreign key.
+        self._ids: dict[ConversationKey, tuple[int, int | None, float]] = {}
+        self._fast = engine.dialect.name == "postgresql"
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -60,6 +82,8 @@ class SqlMemory:
         except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
             if isinstance(exc, IntegrityError):
                 raise
+            if _is_data_error(exc):  # bad data is not an outage: do not retry it
+                raise StorageError(f"the database refused the data: {exc}") from exc
             raise StorageUnavailable(f"database unavailable: {type(exc).__name__}") from exc
 
     async def ping(self) -> None:
@@ -89,6 +113,7 @@ class SqlMemory:
     async def _ensure_user(
         self, s: AsyncSession, platform: str, platform_user_id: str, display_name: str | None
     ) -> tuple[m.User, m.Identity]:
+        display_name = _clean_name(display_name)
         found = await self._find_identity(s, platform, platform_user_id)
         if found:
             user, ident = found
@@ -189,6 +214,10 @@ class SqlMemory:
         display_name: str | None = None,
     ) -> StoredMessage:
         """Store one message; a second call with the same platform message id and role is a no-op."""
+        fast = await self._record_fast(key, role, text, skill, platform_message_id, latency_ms,
+                                       meta)
+        if fast is not None:
+            return fast
         try:
             async with self.session() as s:
                 user_id: int | None = None
@@ -220,6 +249,10 @@ class SqlMemory:
                 )
                 s.add(msg)
                 await s.flush()
+                if self._fast:
+                    if len(self._ids) > _IDS_MAX:
+                        self._ids.clear()
+                    self._ids[key] = (conv.id, user_id, time.monotonic())
                 return StoredMessage(msg.id, conv.id)
         except IntegrityError:  # a concurrent redelivery won the race
             async with self.session() as s:
@@ -236,6 +269,40 @@ class SqlMemory:
                 if row is None:
                     raise StorageError("message insert conflicted but no row was found") from None
                 return StoredMessage(row[0], row[1], created=False)
+
+    async def _record_fast(self, key: ConversationKey, role: str, text: str, skill: str | None,
+                           platform_message_id: str | None, latency_ms: float | None,
+                           meta: Mapping[str, Any] | None) -> StoredMessage | None:
+        """One ``INSERT … ON CONFLICT DO NOTHING`` for a conversation stored here recently.
+
+        None when the slow path must run: unknown conversation, ``last_seen_at`` due (once a
+        minute), or the conversation/user was deleted meanwhile (its foreign key fails).
+        """
+        ids = self._ids.get(key)
+        if ids is None or time.monotonic() - ids[2] > _LAST_SEEN_EVERY_S:
+            return None
+        from sqlalchemy.dialects.postgresql import insert
+
+        conv_id, user_id, _ = ids
+        stmt = insert(m.Message).values(
+            conversation_id=conv_id, user_id=user_id, role=role, text=text, skill=skill,
+            platform_message_id=platform_message_id, latency_ms=latency_ms,
+            meta=dict(meta) if meta else None,
+        ).on_conflict_do_nothing().returning(m.Message.id)
+        try:
+            async with self.session() as s:
+                new_id = (await s.execute(stmt)).scalar_one_or_none()
+                if new_id is None:  # stored before: a redelivery
+                    existing = (await s.execute(
+                        select(m.Message.id).where(m.Message.conversation_id == conv_id)
+                        .where(m.Message.role == role)
+                        .where(m.Message.platform_message_id == platform_message_id)
+                    )).scalar_one()
+                    return StoredMessage(existing, conv_id, created=False)
+        except IntegrityError:
+            self._ids.pop(key, None)
+            return None
+        return StoredMessage(new_id, conv_id)
 
     async def recent_turns(self, key: ConversationKey, limit: int) -> list[Turn]:
         """The last ``limit`` turns since the last reset, oldest first."""
@@ -458,6 +525,7 @@ class SqlMemory:
     async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
         """Delete every row about the user (all their identities); return counts per table."""
         counts: dict[str, int] = {}
+        self._ids.clear()
         async with self.session() as s:
             found = await self._find_identity(s, platform, user_id)
             if not found:
