@@ -26,6 +26,7 @@ from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.input import attachment_notice, clean_text
 from botcore.dialogue.protocols import ReplyStream
 from botcore.dialogue.routing import choose_skill
+from botcore.dialogue.ttl_cache import TTLCache
 from botcore.errors import (
     BotcoreError,
     InferenceError,
@@ -37,7 +38,7 @@ from botcore.faq.index import FaqAnswer, FaqIndex
 from botcore.faq.store import create_escalation
 from botcore.inference.base import ModelExecutor
 from botcore.inference.payloads import ChatTurn, GenerateRequest, Understanding
-from botcore.memory.base import ShortTermMemory, Turn
+from botcore.memory.base import ShortTermMemory, Turn, UserRecord
 from botcore.memory.facts import extract_facts
 from botcore.memory.local_store import LocalShortTermMemory
 from botcore.memory.recall import extractive_summary, rank_facts
@@ -61,6 +62,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHAT_SETTINGS_TTL_S = 30.0
+CACHE_TTL_S = 30.0
+"""How long this process trusts its copy of a user's flags and recall context."""
+SUMMARY_EVERY = 4
+"""Check whether a rolling summary is due once every this many turns of a conversation."""
+RecallContext = tuple[list[tuple[str, list[float] | None]], tuple[str, int] | None]
 LOADED = "_loaded"
 """Marks a cached session state as complete (so an empty state is not re-read from SQL)."""
 SLOW_DOWN = "You're sending messages faster than I can read them. Please wait {s} seconds."
@@ -92,6 +98,9 @@ class DialogueManager:
         self._background: set[asyncio.Task[Any]] = set()
         self._order: dict[str, asyncio.Lock] = {}
         self._chat_cfg: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._users: TTLCache[tuple[str, str], UserRecord] = TTLCache(CACHE_TTL_S)
+        self._recall: TTLCache[tuple[str, str, str], RecallContext] = TTLCache(CACHE_TTL_S)
+        self._since_summary: TTLCache[str, int] = TTLCache(3600.0)
         self.commands = CommandRouter(self)
 
     async def aclose(self) -> None:
@@ -241,8 +250,11 @@ class DialogueManager:
         clean = clean_text(message.text, self.settings.max_input_chars)
         if clean.refusal:
             return [self._notice(message, clean.refusal)]
-        user = await self._sql(lambda: self.sql.ensure_user(message.platform, message.user_id,
-                                                            message.user_name))
+        user = self._users.get((message.platform, message.user_id))
+        if user is None:
+            user = await self._sql(lambda: self.sql.ensure_user(
+                message.platform, message.user_id, message.user_name))
+            self._users.set((message.platform, message.user_id), user)
         if user.blocked:
             return [self._notice(message, BLOCKED)]
         if message.is_command:
@@ -355,8 +367,13 @@ class DialogueManager:
                 log.warning("faq search failed: %s", exc)
         skill = choose_skill(und.scores, pinned=pinned, current=state.get("skill"),
                              faq_hit=bool(hit and hit.id))
-        stored_facts, summary = await self._sql(
-            lambda: self.sql.recall_context(key, message.platform, message.user_id))
+        recall_key = (str(key), message.platform, message.user_id)
+        cached = self._recall.get(recall_key)
+        if cached is None:
+            cached = await self._sql(
+                lambda: self.sql.recall_context(key, message.platform, message.user_id))
+            self._recall.set(recall_key, cached)
+        stored_facts, summary = cached
         facts = rank_facts(und.embedding, stored_facts, k=5)
         ctx = TurnContext(
             message=message, key=key, text=text, understanding=und, history=history, facts=facts,
@@ -429,7 +446,11 @@ class DialogueManager:
                             embedding=vectors[i] if vectors else None))
                         if fact.name:
                             await self._set_state(key, {"user_name": fact.name})
-                await self._roll_summary(key)
+                count = (self._since_summary.get(str(key)) or 0) + 1
+                self._since_summary.set(str(key), count % SUMMARY_EVERY)
+                if count >= SUMMARY_EVERY:  # every few turns, not on each one
+                    await self._roll_summary(key)
+                self._recall.pop((str(key), message.platform, message.user_id))
             except StorageError as exc:
                 log.warning("could not update long-term memory: %s", exc)
 
@@ -482,6 +503,8 @@ class DialogueManager:
 
     async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
         """Erase a user everywhere: SQL rows and short-term keys. Returns counts."""
+        self._users.clear()
+        self._recall.clear()
         rows = await self._sql(lambda: self.sql.forget_user(platform, user_id))
         keys = await self._soft(self.short.forget_user(platform, user_id), 0)
         self._fallback = LocalShortTermMemory()

@@ -1,0 +1,49 @@
+"""A tiny in-process cache with expiry, for hot per-user reads (user flags, recall context).
+
+Entries written by other processes become visible after ``ttl_s`` at the latest; this process
+invalidates its own writes at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class TTLCache(Generic[K, V]):
+    """LRU-bounded mapping whose entries expire ``ttl_s`` seconds after being set."""
+
+    def __init__(self, ttl_s: float, max_items: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_items = max_items
+        self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        """The live value, or None."""
+        hit = self._items.get(key)
+        if hit is None:
+            return None
+        if hit[0] < time.monotonic():
+            del self._items[key]
+            return None
+        self._items.move_to_end(key)
+        return hit[1]
+
+    def set(self, key: K, value: V) -> None:
+        """Store ``value`` (evicting the least recently used entry when full)."""
+        self._items[key] = (time.monotonic() + self.ttl_s, value)
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        """Forget ``key``."""
+        self._items.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._items.clear()
