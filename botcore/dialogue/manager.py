@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -62,6 +63,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHAT_SETTINGS_TTL_S = 30.0
+DONE = "done"
+HEARTBEAT_S = 5.0
+"""A process refreshes its liveness key this often; its in-progress claims die with it."""
 CACHE_TTL_S = 30.0
 """How long this process trusts its copy of a user's flags and recall context."""
 SUMMARY_EVERY = 4
@@ -96,6 +100,8 @@ class DialogueManager:
         self.faq = FaqIndex(long_term, executor, threshold=settings.faq_threshold)
         self._fallback = LocalShortTermMemory()
         self._background: set[asyncio.Task[Any]] = set()
+        self.instance = uuid.uuid4().hex[:16]
+        self._heartbeat: asyncio.Task[None] | None = None
         self._order: dict[str, asyncio.Lock] = {}
         self._chat_cfg: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._users: TTLCache[tuple[str, str], UserRecord] = TTLCache(CACHE_TTL_S)
@@ -104,7 +110,10 @@ class DialogueManager:
         self.commands = CommandRouter(self)
 
     async def aclose(self) -> None:
-        """Wait for background memory updates to finish."""
+        """Stop the heartbeat; wait for background memory updates to finish."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
@@ -171,28 +180,68 @@ class DialogueManager:
     async def _handle(self, message: IncomingMessage, key: ConversationKey,
                       stream: ReplyStream | None, started: float) -> list[OutgoingMessage]:
         token = self._dedupe_token(message)
-        if not await self._soft(self.short.claim(token, self.settings.dedupe_ttl_s), True):
+        if not await self._claim_turn(token):
             log.info("turn platform=%s outcome=duplicate", message.platform)
             metrics.observe_turn(message.platform, None, "duplicate")
             return []
+        done = False
+        try:
+            replies, done = await self._claimed(message, key, stream, started)
+            return replies
+        finally:  # done: redeliveries are duplicates; not done: a redelivery is answered
+            if done:
+                await self._soft(self.short.set_claim(token, DONE, self.settings.dedupe_ttl_s),
+                                 None)
+            else:
+                await self._soft(self.short.release(token), None)
+
+    async def _claim_turn(self, token: str) -> bool:
+        """Claim a message for this process. A claim left by a process that died mid-turn (its
+        heartbeat expired) is taken over, so a redelivery after a crash is still answered."""
+        self._start_heartbeat()
+        mine = f"run:{self.instance}"
+        ttl = self.settings.lock_timeout_s + self.settings.reply_timeout_s
+        if await self._soft(self.short.claim(token, ttl, value=mine), True):
+            return True
+        owner = await self._soft(self.short.get_claim(token), DONE)
+        if owner is None or (owner.startswith("run:") and owner != mine and not await self._soft(
+                self.short.get_claim(f"alive:{owner[4:]}"), "1")):
+            log.warning("taking over a turn whose process stopped answering")
+            await self._soft(self.short.set_claim(token, mine, ttl), None)
+            return True
+        return False
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._beat(), name="botcore-heartbeat")
+
+    async def _beat(self) -> None:
+        while True:
+            await self._soft(self.short.set_claim(f"alive:{self.instance}", "1",
+                                                  HEARTBEAT_S * 3), None)
+            await asyncio.sleep(HEARTBEAT_S)
+
+    async def _claimed(self, message: IncomingMessage, key: ConversationKey,
+                       stream: ReplyStream | None,
+                       started: float) -> tuple[list[OutgoingMessage], bool]:
+        """The turn once claimed; the flag says whether it is finished for good."""
         notice = await self._rate_limited(message)
         if notice is not None:
-            return notice
+            return notice, True
         try:
             cfg = await self._chat_settings(message)
             if cfg.get("memory_scope") == "shared":
                 key = message.conversation_key(shared_group_memory=True)
             async with self._lock(key):
-                return await self._turn(message, key, stream, started, cfg)
+                return await self._turn(message, key, stream, started, cfg), True
         except StorageUnavailable:
-            await self._soft(self.short.release(token), None)
             log.error("turn platform=%s outcome=storage_unavailable", message.platform)
             metrics.observe_error(message.platform, "storage_unavailable")
-            return [self._notice(message, STORAGE_DOWN)]
+            return [self._notice(message, STORAGE_DOWN)], False
         except StorageError as exc:
             log.error("turn platform=%s outcome=storage_error: %s", message.platform, exc)
             metrics.observe_error(message.platform, "storage_error")
-            return [self._notice(message, STORAGE_DOWN)]
+            return [self._notice(message, STORAGE_DOWN)], True
 
     @staticmethod
     def _edit_suffix(message: IncomingMessage) -> str:
@@ -292,7 +341,8 @@ class DialogueManager:
         pmid = message.message_id + self._edit_suffix(message)
         stored = await self._sql(lambda: self.sql.record_message(
             key, "user", text, platform_message_id=pmid, display_name=message.user_name))
-        if not stored.created:
+        if not stored.created and await self._sql(
+                lambda: self.sql.has_message(stored.conversation_id, f"reply:{pmid}")):
             log.info("turn platform=%s outcome=duplicate(sql)", message.platform)
             return []
         state = await self._state(key)

@@ -95,8 +95,16 @@ class ShortTermMemory(Protocol):
         """Drop cached turns and state of one conversation."""
         ...
 
-    async def claim(self, token: str, ttl_s: float) -> bool:
+    async def claim(self, token: str, ttl_s: float, value: str = "1") -> bool:
         """Atomically claim ``token`` (SET NX with TTL): True the first time, False after."""
+        ...
+
+    async def get_claim(self, token: str) -> str | None:
+        """The value a live claim holds, or None."""
+        ...
+
+    async def set_claim(self, token: str, value: str, ttl_s: float) -> None:
+        """Overwrite a claim (take over a dead owner's turn, mark a turn done, heartbeats)."""
         ...
 
     async def release(self, token: str) -> None:

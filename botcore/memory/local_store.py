@@ -26,6 +26,7 @@ class LocalShortTermMemory:
         self._turns: dict[ConversationKey, tuple[float, deque[Turn]]] = {}
         self._state: dict[ConversationKey, dict[str, str]] = {}
         self._claims: OrderedDict[str, float] = OrderedDict()
+        self._values: dict[str, str] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._windows: dict[str, deque[float]] = {}
 
@@ -60,22 +61,36 @@ class LocalShortTermMemory:
         self._turns.pop(key, None)
         self._state.pop(key, None)
 
-    async def claim(self, token: str, ttl_s: float) -> bool:
+    async def claim(self, token: str, ttl_s: float, value: str = "1") -> bool:
         now = time.monotonic()
         while self._claims:  # drop expired claims from the oldest insertions
             first, first_expiry = next(iter(self._claims.items()))
             if first_expiry > now:
                 break
             del self._claims[first]
+            self._values.pop(first, None)
         expiry = self._claims.get(token)
         if expiry is not None and expiry > now:
             return False
         self._claims.pop(token, None)
         self._claims[token] = now + ttl_s
+        self._values[token] = value
         return True
+
+    async def get_claim(self, token: str) -> str | None:
+        expiry = self._claims.get(token)
+        if expiry is None or expiry <= time.monotonic():
+            return None
+        return self._values.get(token, "1")
+
+    async def set_claim(self, token: str, value: str, ttl_s: float) -> None:
+        self._claims.pop(token, None)
+        self._claims[token] = time.monotonic() + ttl_s
+        self._values[token] = value
 
     async def release(self, token: str) -> None:
         self._claims.pop(token, None)
+        self._values.pop(token, None)
 
     @asynccontextmanager
     async def lock(self, name: str, timeout_s: float) -> AsyncIterator[None]:

@@ -144,10 +144,19 @@ class RedisShortTermMemory:
         async with self._errors():
             await self.redis.delete(self._k("turns", key), self._k("state", key))
 
-    async def claim(self, token: str, ttl_s: float) -> bool:
+    async def claim(self, token: str, ttl_s: float, value: str = "1") -> bool:
         async with self._errors():
-            return bool(await self.redis.set(f"{PREFIX}claim:{token}", "1", nx=True,
+            return bool(await self.redis.set(f"{PREFIX}claim:{token}", value, nx=True,
                                              px=max(1, int(ttl_s * 1000))))
+
+    async def get_claim(self, token: str) -> str | None:
+        async with self._errors():
+            value = await self.redis.get(f"{PREFIX}claim:{token}")
+        return None if value is None else str(value)
+
+    async def set_claim(self, token: str, value: str, ttl_s: float) -> None:
+        async with self._errors():
+            await self.redis.set(f"{PREFIX}claim:{token}", value, px=max(1, int(ttl_s * 1000)))
 
     async def release(self, token: str) -> None:
         async with self._errors():

@@ -304,6 +304,14 @@ class SqlMemory:
             return None
         return StoredMessage(new_id, conv_id)
 
+    async def has_message(self, conversation_id: int, platform_message_id: str) -> bool:
+        """True if the conversation holds a message with that platform id (e.g. a reply)."""
+        async with self.session() as s:
+            row = (await s.execute(
+                select(m.Message.id).where(m.Message.conversation_id == conversation_id)
+                .where(m.Message.platform_message_id == platform_message_id).limit(1))).first()
+            return row is not None
+
     async def recent_turns(self, key: ConversationKey, limit: int) -> list[Turn]:
         """The last ``limit`` turns since the last reset, oldest first."""
         async with self.session() as s:

@@ -159,3 +159,25 @@ async def test_a_guild_default_skill_applies_when_no_mode_is_pinned(runtime: Run
     out = await runtime.manager.handle(msg("what is 6*7", chat="chan1", chat_type=ChatType.GROUP,
                                            settings_scope=guild))
     assert out[0].skill == "tutor" and "6*7 = 42" in out[0].text
+
+
+async def test_a_turn_left_by_a_crashed_process_is_answered_on_redelivery(runtime: Runtime) -> None:
+    m = msg("did anyone get this?")
+    # A bot process claimed the message, stored it, then died before replying.
+    token = runtime.manager._dedupe_token(m)
+    await runtime.short_term.claim(token, 300, value="run:deadprocess")
+    await runtime.long_term.record_message(m.conversation_key(), "user", m.text,
+                                           platform_message_id=m.message_id)
+    out = await runtime.manager.handle(m)  # the platform redelivers after the crash
+    assert len(out) == 1 and out[0].text == "You said: did anyone get this?"
+    turns = await runtime.long_term.recent_turns(m.conversation_key(), 10)
+    assert [t.role for t in turns] == ["user", "assistant"]
+    assert await runtime.manager.handle(m) == []  # and only once
+
+
+async def test_a_turn_in_progress_in_a_live_process_is_not_taken_over(runtime: Runtime) -> None:
+    m = msg("slow one")
+    token = runtime.manager._dedupe_token(m)
+    await runtime.short_term.claim(token, 300, value="run:otherprocess")
+    await runtime.short_term.set_claim("alive:otherprocess", "1", 30)
+    assert await runtime.manager.handle(m) == []

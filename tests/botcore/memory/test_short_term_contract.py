@@ -114,3 +114,15 @@ async def test_redis_down_is_reported_as_unavailable() -> None:
     with pytest.raises(StorageUnavailable):
         await dead.claim("x", 1)
     await dead.aclose()
+
+
+async def test_claims_carry_a_value_that_can_be_read_and_overwritten(store: ShortTermMemory) -> None:
+    assert await store.get_claim("t") is None
+    assert await store.claim("t", 60, value="run:abc")
+    assert await store.get_claim("t") == "run:abc"
+    assert not await store.claim("t", 60, value="run:def")
+    await store.set_claim("t", "done", 60)
+    assert await store.get_claim("t") == "done"
+    await store.set_claim("gone", "x", 0.05)
+    await asyncio.sleep(0.1)
+    assert await store.get_claim("gone") is None
