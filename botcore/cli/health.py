@@ -49,8 +49,10 @@ def check_worker(settings: Settings, timeout: float = 5.0) -> dict[str, str]:
     app = Celery("botcore-health")
     app.conf.update(celery_settings(settings))
     try:
-        replies = app.control.ping(destination=[f"celery@{socket.gethostname()}"],
-                                   timeout=timeout)
+        host = socket.gethostname()
+        # any node of this host: celery@host, or gpu0@host… with `botctl run worker --gpus`
+        replies = [r for r in app.control.ping(timeout=timeout)
+                   if any(node.endswith(f"@{host}") for node in r)]
     except Exception as exc:  # broker down: unhealthy, with the reason
         return {"worker": f"FAIL: {exc}"}
     finally:
