@@ -134,15 +134,6 @@ def to_async_url(url: str) -> str:
     return url
 
 
-def to_sync_url(url: str) -> str:
-    """Map an async SQLAlchemy URL to a sync driver, for Alembic."""
-    if url.startswith("postgresql+asyncpg://"):
-        return "postgresql+psycopg2://" + url.split("://", 1)[1]
-    if url.startswith("sqlite+aiosqlite://"):
-        return "sqlite://" + url.split("://", 1)[1]
-    return url
-
-
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment, wrapping validation errors in :class:`ConfigError`."""
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from botcore.config import Settings
 from botcore.dialogue.manager import DialogueManager
 from botcore.inference.base import ModelExecutor
+from botcore.memory.base import ShortTermMemory
 from botcore.memory.factory import open_long_term, open_short_term
 from botcore.memory.sql_store import SqlMemory
 
@@ -24,7 +25,7 @@ class Runtime:
     """Everything one bot process shares between its adapters."""
 
     settings: Settings
-    short_term: object
+    short_term: ShortTermMemory
     long_term: SqlMemory
     executor: ModelExecutor
     manager: DialogueManager
