@@ -108,3 +108,40 @@ def amqp_url() -> str:
     """The RabbitMQ broker."""
     need("RabbitMQ", 5672)
     return AMQP_URL
+
+
+# The bundled models, loaded once per test session (shared by tests/workers and tests/botcore).
+# The generator comes from the bundled GGUF, converted into a session temp data dir (this
+# exercises the conversion; ~30 s on 2 cores). Set BOTCORE_TEST_MODEL_CACHE to a folder to keep
+# the converted copy between runs.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+@pytest.fixture(scope="session")
+def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data dir holding the converted generator (persistent if BOTCORE_TEST_MODEL_CACHE)."""
+    cache = os.environ.get("BOTCORE_TEST_MODEL_CACHE")
+    return Path(cache) if cache else tmp_path_factory.mktemp("model-data")
+
+
+@pytest.fixture(scope="session")
+def model_settings(model_data_dir: Path) -> Settings:
+    """Settings for the bundled models on the CPU."""
+    return Settings(_env_file=None, data_dir=model_data_dir, device="cpu")  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def model_service(model_settings: Settings) -> Iterator[object]:
+    """The real ModelService with the shipped heads and the bundled generator."""
+    from workers.model.service import DEFAULT_HEADS, ModelService
+
+    yield ModelService.load(model_settings, checkpoint=DEFAULT_HEADS)
+
+
+@pytest.fixture(scope="session")
+def model_executor(model_settings: Settings, model_service: object) -> object:
+    """The in-process executor around the session's model (what `botctl chat` uses)."""
+    from workers.executor import LocalExecutor
+
+    return LocalExecutor.from_service(model_settings, model_service)

@@ -7,6 +7,7 @@ generation goes through the same :class:`~workers.batching.BatchCollector` as on
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,8 @@ from botcore.inference.base import TextDeltaCallback
 from botcore.inference.payloads import GenerateRequest, GenerateResult, Understanding
 from workers.batching import BatchCollector
 
+log = logging.getLogger(__name__)
+
 
 class LocalExecutor:
     """Implements :class:`botcore.inference.base.ModelExecutor` with the model in-process."""
@@ -26,6 +29,14 @@ class LocalExecutor:
         self._service: Any = None
         self._collector: BatchCollector | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_service(cls, settings: Settings, service: Any) -> LocalExecutor:
+        """An executor around an already loaded model (tests, notebooks)."""
+        executor = cls(settings)
+        executor._service = service
+        executor._collector = BatchCollector(service)
+        return executor
 
     def _load(self) -> Any:
         with self._lock:
@@ -48,9 +59,19 @@ class LocalExecutor:
     async def understand(self, texts: Sequence[str], *,
                          with_embedding: bool = False) -> list[Understanding]:
         svc = await self.service()
+
+        def run() -> list[Understanding]:
+            reload = getattr(svc, "reload_if_changed", None)
+            if reload is not None:  # `botctl model activate` applies without a restart
+                try:
+                    reload()
+                except Exception:
+                    log.warning("could not load the activated model version", exc_info=True)
+            out: list[Understanding] = svc.understand(list(texts), with_embedding)
+            return out
+
         try:
-            result: list[Understanding] = await asyncio.to_thread(
-                svc.understand, list(texts), with_embedding)
+            result = await asyncio.to_thread(run)
         except Exception as exc:
             raise InferenceError(f"understand failed: {exc}") from exc
         return result

@@ -284,12 +284,23 @@ def generate(self: Task, payload: dict[str, Any], reply_to: str | None = None, k
     return outcome
 
 
+def _pick_up_activated_version(service: Any) -> None:
+    """`botctl model activate` takes effect without a restart (checked at most every 10 s)."""
+    reload = getattr(service, "reload_if_changed", None)
+    if reload is not None:
+        try:
+            reload()
+        except Exception:  # keep serving the loaded version
+            log.warning("could not load the activated model version", exc_info=True)
+
+
 @app.task(name=TASK_UNDERSTAND, bind=True)
 def understand(self: Task, payload: dict[str, Any], reply_to: str | None = None, key: str = "",
                deadline: float | None = None) -> str:
     """Run every head on the texts (batched with concurrent requests: one trunk pass)."""
     def body(left: float, _key: str) -> dict[str, Any]:
         p = TextsPayload.model_validate(payload)
+        _pick_up_activated_version(runtime().service)
         items = [(t, p.with_embedding) for t in p.texts]
         results = runtime().understander.submit(items).result(timeout=left)
         return {"results": [r.model_dump(mode="json") for r in results]}

@@ -12,5 +12,5 @@ async def respond(ctx: TurnContext) -> SkillReply:
     messages = build_messages(assistant_prompt(ctx.settings), ctx.history, ctx.text,
                               facts=ctx.facts,
                               summary=ctx.summary)
-    text = await ctx.generate(messages, temperature=0.6, max_new_tokens=160)
+    text = await ctx.generate(messages, temperature=0.5, max_new_tokens=160)
     return SkillReply(text, skill="assistant")

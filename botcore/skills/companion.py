@@ -13,5 +13,5 @@ async def respond(ctx: TurnContext) -> SkillReply:
     system = companion_prompt(ctx.settings, ctx.understanding.emotion, name)
     messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts,
                               summary=ctx.summary)
-    text = await ctx.generate(messages, temperature=0.7, max_new_tokens=60)
+    text = await ctx.generate(messages, temperature=0.5, max_new_tokens=60)
     return SkillReply(text, skill="companion")

@@ -1,0 +1,1 @@
+"""Model fixtures live in tests/conftest.py (shared with the dialogue tests)."""

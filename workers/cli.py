@@ -1,0 +1,206 @@
+"""``botctl model …``: predict, train, eval, list and activate model versions.
+
+Registered through the ``botcore.cli`` entry point group (``model = "workers.cli:model_app"``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from botcore.config import Settings, load_settings
+from botcore.errors import BotcoreError
+
+log = logging.getLogger(__name__)
+
+model_app = typer.Typer(name="model", help="Train, evaluate and query the shared model.",
+                        no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def _prediction(u: Any, flags_threshold: dict[str, float]) -> dict[str, Any]:
+    data: dict[str, Any] = u.model_dump(exclude={"embedding"})
+    data["flags"] = [k for k, p in u.safety.items() if p >= flags_threshold.get(k, 0.5)]
+    return data
+
+
+@model_app.command()
+def predict(
+    text: Annotated[str | None, typer.Argument(help="the message to classify")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="one message a line")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    checkpoint: Annotated[Path | None, typer.Option(help="a heads folder to use")] = None,
+) -> None:
+    """Skill scores, safety and emotion for TEXT (or each line of --file)."""
+    from workers.model.service import ModelService
+
+    if (text is None) == (file is None):
+        raise _fail("give TEXT or --file PATH")
+    try:
+        service = ModelService.load(_settings(), with_generator=False, checkpoint=checkpoint)
+        lines = [text] if text is not None else _read_lines(file)
+        thresholds = service.encoder.spec.safety_thresholds
+        for start in range(0, len(lines), 64):
+            chunk = lines[start : start + 64]
+            for u in service.understand(chunk) if chunk else []:
+                data = _prediction(u, thresholds)
+                if as_json:
+                    typer.echo(json.dumps(data, ensure_ascii=False))
+                else:
+                    scores = ", ".join(f"{k} {v:.2f}" for k, v in data["scores"].items())
+                    typer.echo(f"{data['skill']}  ({scores})  emotion: {data['emotion']}"
+                               f"  flags: {', '.join(data['flags']) or '-'}")
+    except BotcoreError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _read_lines(path: Path | None) -> list[str]:
+    assert path is not None
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot read {path}: {exc}") from exc
+    return [ln for ln in text.splitlines() if ln.strip()]
+
+
+@model_app.command()
+def train(
+    config: Annotated[Path | None, typer.Option(help="training YAML (default: packaged)")] = None,
+    out: Annotated[Path | None, typer.Option(help="checkpoint folder")] = None,
+    name: Annotated[str | None, typer.Option(help="version name (default: a timestamp)")] = None,
+    register: Annotated[bool, typer.Option(help="record the version in SQL")] = True,
+    activate_it: Annotated[bool, typer.Option("--activate", help="activate it after")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
+) -> None:
+    """Train the heads and top trunk layer with the weighted multi-task loss."""
+    from workers.model import versions
+    from workers.model.devices import resolve_device
+    from workers.training.collect import deployer_faq
+    from workers.training.config import load_config
+    from workers.training.data import build_dataset
+    from workers.training.trainer import train as run_training
+
+    settings = _settings()
+    try:
+        cfg = load_config(config)
+        version = name or datetime.now(UTC).strftime("heads-%Y%m%d-%H%M%S")
+        target = out or settings.data_dir / "models" / "heads" / version
+        data = build_dataset(cfg, deployer_faq(settings, cfg))
+        result = run_training(cfg, target, resolve_device(settings.device),
+                              settings.encoder_model, progress=not quiet, dataset=data)
+        if cfg.generator_lora.enabled:
+            from workers.training.lora import train_generator_lora
+
+            train_generator_lora(settings, cfg, target / "generator_lora", progress=not quiet)
+        if register:
+            versions.register(settings, version, target, result.metrics)
+            if activate_it:
+                versions.activate(settings, version)
+    except BotcoreError as exc:
+        raise _fail(str(exc)) from exc
+    summary = _summary(result.metrics) | {"version": version, "path": str(target),
+                                          "seconds": round(result.seconds, 1)}
+    typer.echo(json.dumps(summary, indent=None if as_json else 2))
+
+
+def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    test = metrics.get("test", {})
+    out: dict[str, Any] = {}
+    if "skill" in test:
+        out["skill_macro_f1"] = round(test["skill"]["macro_f1"], 4)
+        out["skill_accuracy"] = round(test["skill"]["accuracy"], 4)
+    if "safety" in test:
+        out["safety"] = {k: {"precision": round(v["precision"], 3), "recall": round(v["recall"], 3)}
+                         for k, v in test["safety"].items()}
+    if "emotion" in test:
+        out["emotion_accuracy"] = round(test["emotion"]["accuracy"], 4)
+    r = metrics.get("retrieval")
+    if r:
+        out["faq_recall@1"] = {"baseline": round(r["baseline"]["recall@1"], 4),
+                               "tuned": round(r["tuned"]["recall@1"], 4)}
+    return out
+
+
+@model_app.command("eval")
+def evaluate(
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    out: Annotated[Path | None, typer.Option(help="report folder")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="heads folder (default: active)")] = None,
+    config: Annotated[Path | None, typer.Option(help="training YAML (for the split)")] = None,
+    generation: Annotated[bool, typer.Option(help="also score the generator")] = True,
+) -> None:
+    """Held-out metrics: routing, safety, emotion, FAQ retrieval, generation; JSON + Markdown."""
+    from workers.evaluation.report import run_eval
+    from workers.model.service import ModelService
+    from workers.training.config import load_config
+
+    settings = _settings()
+    target = out or settings.data_dir / "eval" / time.strftime("%Y%m%d-%H%M%S")
+    try:
+        service = ModelService.load(settings, with_generator=False, checkpoint=checkpoint)
+        report = run_eval(service, load_config(config), target, generation=generation)
+    except BotcoreError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        typer.echo((target / "report.md").read_text(encoding="utf-8"))
+        typer.echo(f"reports in {target}")
+
+
+@model_app.command("list")
+def list_versions(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Registered model versions (the shipped ``default`` is always available)."""
+    from workers.model import versions
+
+    try:
+        rows = versions.list_versions(_settings())
+    except BotcoreError as exc:
+        raise _fail(str(exc)) from exc
+    if not any(r["name"] == versions.DEFAULT_VERSION for r in rows):
+        rows.append({"name": versions.DEFAULT_VERSION, "path": "(shipped)", "metrics": {},
+                     "active": not any(r.get("active") for r in rows)})
+    if as_json:
+        typer.echo(json.dumps([{k: v for k, v in r.items() if k != "metrics"} | {
+            "summary": _summary(r.get("metrics") or {})} for r in rows]))
+        return
+    for r in rows:
+        mark = "*" if r.get("active") else " "
+        f1 = _summary(r.get("metrics") or {}).get("skill_macro_f1", "-")
+        typer.echo(f"{mark} {r['name']:<28} skill-F1 {f1}  {r['path']}")
+
+
+@model_app.command()
+def activate(name: Annotated[str, typer.Argument(help="version name, or 'default'")]) -> None:
+    """Make NAME the active version; workers pick it up without a restart."""
+    from workers.model import versions
+    from workers.model.service import DEFAULT_HEADS
+
+    settings = _settings()
+    try:
+        if name == versions.DEFAULT_VERSION:
+            from workers.model.heads import read_meta
+
+            versions.register(settings, name, DEFAULT_HEADS,
+                              read_meta(DEFAULT_HEADS).get("metrics", {}))
+        if not versions.activate(settings, name):
+            raise _fail(f"no model version named {name!r} (see `botctl model list`)")
+    except BotcoreError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"activated {name}")
