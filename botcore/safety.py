@@ -43,7 +43,9 @@ class SafetyCheck:
     reason: str = ""
 
 
-THRESHOLDS = {"self_harm": 0.5, "abuse": 0.7, "sexual": 0.8, "prompt_injection": 0.6}
+THRESHOLDS = {"self_harm": 0.5, "abuse": 0.5, "sexual": 0.6, "prompt_injection": 0.6}
+"""The safety head is calibrated so 0.5 is its decision point (docs/model.md); sexual and
+injection refusals ask for a little more certainty, since the rules catch the clear cases."""
 
 
 def screen_input(text: str, head: Mapping[str, float]) -> SafetyCheck:
