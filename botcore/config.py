@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     reply_timeout_s: float = Field(default=120.0, gt=0)
     max_new_tokens: int = Field(default=160, ge=1, le=4096)
     """Cap on any reply's length in tokens (skills ask for less: companion 60, tutor 128)."""
-    faq_threshold: float = Field(default=0.62, ge=-1.0, le=1.0)
+    faq_threshold: float = Field(default=0.50, ge=-1.0, le=1.0)
+    """Measured with bench/bench_faq.py: 84% right, 4% wrong, all out-of-scope refused."""
     prompt_canary: SecretStr | None = None
     """A secret placed in the system prompt that replies must never contain (leak tripwire)."""
     crisis_resources: str = (

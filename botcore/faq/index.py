@@ -35,7 +35,7 @@ def _dot(a: list[float], b: list[float]) -> float:
 class FaqIndex:
     """An in-memory index, rebuilt when the knowledge base changes (checked every ``ttl_s``)."""
 
-    def __init__(self, store: SqlMemory, executor: ModelExecutor, *, threshold: float = 0.62,
+    def __init__(self, store: SqlMemory, executor: ModelExecutor, *, threshold: float = 0.50,
                  ttl_s: float = 30.0) -> None:
         self.store = store
         self.executor = executor
