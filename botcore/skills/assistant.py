@@ -6,6 +6,18 @@ from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.prompt import build_messages
 from botcore.skills.prompts import assistant_prompt
 
+FENCE = "```"
+
+
+def balance_fences(text: str) -> str:
+    """Close (or open) a code block the model left unbalanced, so platforms render it as code."""
+    if text.count(FENCE) % 2 == 0:
+        return text
+    stripped = text.rstrip()
+    if stripped.endswith(FENCE) and stripped.count(FENCE) == 1:
+        return FENCE + "\n" + text  # the model forgot the opening fence
+    return stripped + "\n" + FENCE
+
 
 async def respond(ctx: TurnContext) -> SkillReply:
     """Answer as a general assistant."""
@@ -13,4 +25,4 @@ async def respond(ctx: TurnContext) -> SkillReply:
                               facts=ctx.facts,
                               summary=ctx.summary)
     text = await ctx.generate(messages, temperature=0.5, max_new_tokens=160)
-    return SkillReply(text, skill="assistant")
+    return SkillReply(balance_fences(text), skill="assistant")

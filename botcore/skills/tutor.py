@@ -34,10 +34,32 @@ def exact_arithmetic(text: str) -> str | None:
     return None
 
 
+_PRODUCT = re.compile(r"^\s*(\d{1,6})\s*[*x×]\s*(\d{1,6})\s*$")
+
+
+def multiplication_steps(expression: str) -> str | None:
+    """Exact steps for ``a * b`` by splitting ``b`` into tens and ones (None for other forms)."""
+    m = _PRODUCT.match(expression)
+    if not m:
+        return None
+    a, b = int(m.group(1)), int(m.group(2))
+    tens, ones = b - b % 10, b % 10
+    if not tens or not ones:
+        return None
+    return (f"1. Split {b} into {tens} + {ones}.\n"
+            f"2. {a} × {tens} = {a * tens}\n"
+            f"3. {a} × {ones} = {a * ones}\n"
+            f"4. Add them: {a * tens} + {a * ones} = {a * b}\n\n"
+            f"So {a} × {b} = {a * b}.")
+
+
 async def respond(ctx: TurnContext) -> SkillReply:
     """Explain (or hint, in homework mode) with exact arithmetic where it applies."""
     hint_mode = ctx.state.get("hint_mode") == "1"
     exact = None if hint_mode else exact_arithmetic(ctx.text)
+    steps = multiplication_steps(exact.split(" = ")[0]) if exact else None
+    if steps:  # exact, checkable steps beat a small model's arithmetic
+        return SkillReply(steps, skill="tutor", meta={"exact": exact})
     system = tutor_prompt(ctx.settings, hint_mode)
     if exact:
         system += f" The exact result is {exact}."

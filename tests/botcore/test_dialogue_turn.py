@@ -96,7 +96,7 @@ async def test_mode_is_pinned_and_survives_a_cache_flush(runtime: Runtime) -> No
     await runtime.short_term.clear(msg("x", user).conversation_key())
     reply = await runtime.manager.handle(msg("what is 12*12?", user))
     assert reply[0].skill == "tutor"
-    assert "12*12 = 144" in reply[0].text
+    assert "12 × 12 = 144" in reply[0].text
     bad = await runtime.manager.handle(msg("/mode pirate", user))
     assert "Unknown mode 'pirate'" in bad[0].text
 
