@@ -37,6 +37,7 @@ from botcore.errors import (
 )
 from botcore.faq.index import FaqAnswer, FaqIndex
 from botcore.faq.store import create_escalation
+from botcore.i18n import Text, detect_language
 from botcore.inference.base import ModelExecutor
 from botcore.inference.payloads import ChatTurn, GenerateRequest, Understanding
 from botcore.memory.base import ShortTermMemory, Turn, UserRecord
@@ -73,13 +74,24 @@ SUMMARY_EVERY = 4
 RecallContext = tuple[list[tuple[str, list[float] | None]], tuple[str, int] | None]
 LOADED = "_loaded"
 """Marks a cached session state as complete (so an empty state is not re-read from SQL)."""
-SLOW_DOWN = "You're sending messages faster than I can read them. Please wait {s} seconds."
-STORAGE_DOWN = ("Sorry, I can't reach my memory right now. Please send that again in a minute — "
-                "nothing you sent was lost.")
-MODEL_DOWN = "Sorry, I'm having trouble thinking right now. Please try again in a moment."
-TOO_SLOW = "Sorry, that took me too long. Please try again (or ask something shorter)."
-TRUNCATED = "(Your message was very long, so I only read the first {n} characters.)\n\n"
-BLOCKED = "An administrator has paused this bot for your account."
+SLOW_DOWN = Text("You're sending messages faster than I can read them. Please wait {s} seconds.",
+                 "你发消息太快了，我有点跟不上。请等 {s} 秒再发。")
+STORAGE_DOWN = Text("Sorry, I can't reach my memory right now. Please send that again in a minute — "
+                    "nothing you sent was lost.",
+                    "抱歉，我现在无法访问我的记忆。请一分钟后再发一次——你发的内容没有丢失。")
+MODEL_DOWN = Text("Sorry, I'm having trouble thinking right now. Please try again in a moment.",
+                  "抱歉，我现在有点想不过来。请稍后再试。")
+TOO_SLOW = Text("Sorry, that took me too long. Please try again (or ask something shorter).",
+                "抱歉，我想得太久了。请再试一次（或者问得简短一些）。")
+TRUNCATED = Text("(Your message was very long, so I only read the first {n} characters.)\n\n",
+                 "（你的消息很长，我只读了前 {n} 个字符。）\n\n")
+BLOCKED = Text("An administrator has paused this bot for your account.",
+               "管理员已暂停了你账户的机器人服务。")
+
+
+def _lang(message: IncomingMessage) -> str:
+    """The language to answer ``message`` in: the adapter's hint, else the text's script."""
+    return message.language or detect_language(message.text) or "en"
 
 
 def _opaque(value: str) -> str:
@@ -237,11 +249,11 @@ class DialogueManager:
         except StorageUnavailable:
             log.error("turn platform=%s outcome=storage_unavailable", message.platform)
             metrics.observe_error(message.platform, "storage_unavailable")
-            return [self._notice(message, STORAGE_DOWN)], False
+            return [self._notice(message, STORAGE_DOWN.render(_lang(message)))], False
         except StorageError as exc:
             log.error("turn platform=%s outcome=storage_error: %s", message.platform, exc)
             metrics.observe_error(message.platform, "storage_error")
-            return [self._notice(message, STORAGE_DOWN)], True
+            return [self._notice(message, STORAGE_DOWN.render(_lang(message)))], True
 
     @staticmethod
     def _edit_suffix(message: IncomingMessage) -> str:
@@ -269,7 +281,8 @@ class DialogueManager:
                                                   s.rate_limit_window_s), True)
         log.info("turn platform=%s outcome=rate_limited wait=%.1fs", message.platform, wait)
         metrics.observe_turn(message.platform, None, "rate_limited")
-        return [self._notice(message, SLOW_DOWN.format(s=max(1, round(wait))))] if first else []
+        text = SLOW_DOWN.render(_lang(message), s=max(1, round(wait)))
+        return [self._notice(message, text)] if first else []
 
     def _notice(self, message: IncomingMessage, text: str, **extra: Any) -> OutgoingMessage:
         return OutgoingMessage(text=text, chat_id=message.chat_id, thread_id=message.thread_id,
@@ -305,7 +318,7 @@ class DialogueManager:
                 message.platform, message.user_id, message.user_name))
             self._users.set((message.platform, message.user_id), user)
         if user.blocked:
-            return [self._notice(message, BLOCKED)]
+            return [self._notice(message, BLOCKED.render(_lang(message)))]
         if message.is_command:
             return await self._command(message, key, clean.text)
         return await self._chat(message, key, clean.text, clean.truncated, stream, started, cfg)
@@ -356,10 +369,10 @@ class DialogueManager:
         except InferenceError as exc:
             log.error("understand failed: %s", exc)
             metrics.observe_error(message.platform, "inference")
-            return [self._notice(message, MODEL_DOWN)]
+            return [self._notice(message, MODEL_DOWN.render(_lang(message)))]
         reply = await self._answer(message, key, text, und, history, state, stream, cfg)
         if truncated:
-            reply.text = TRUNCATED.format(n=self.settings.max_input_chars) + reply.text
+            reply.text = TRUNCATED.render(_lang(message), n=self.settings.max_input_chars) + reply.text
         latency = (time.perf_counter() - started) * 1000
         bot = await self._sql(lambda: self.sql.record_message(
             key, "assistant", reply.text, skill=reply.skill, platform_message_id=f"reply:{pmid}",
@@ -435,10 +448,11 @@ class DialogueManager:
         try:
             reply = await SKILL_HANDLERS[skill](ctx)
         except InferenceTimeout:
-            return SkillReply(TOO_SLOW, skill=skill, meta={"error": "timeout"})
+            return SkillReply(TOO_SLOW.render(_lang(message)), skill=skill, meta={"error": "timeout"})
         except InferenceError as exc:
             log.error("generation failed: %s", exc)
-            return SkillReply(MODEL_DOWN, skill=skill, meta={"error": "inference"})
+            return SkillReply(MODEL_DOWN.render(_lang(message)), skill=skill,
+                              meta={"error": "inference"})
         reply.text = screen_output(reply.text, self.settings.secrets_in_prompt).strip() or (
             "Hmm, I'm not sure what to say to that. Could you put it another way?")
         reply.skill = reply.skill or skill
