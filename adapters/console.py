@@ -7,16 +7,32 @@ button N of the last reply. Files (``/export``) are written to the current direc
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import uuid
 from pathlib import Path
 from typing import TextIO
 
+from botcore.i18n import Text
 from botcore.messages import Button, IncomingMessage, OutgoingMessage
 from botcore.runtime import Runtime
 
 PROMPT = "you> "
 QUIT = {"/quit", "/exit", ":q"}
+WELCOME = Text("Chatting with {bot} as console:{user}. Type /help for commands, /quit to leave.",
+               "正在以 console:{user} 的身份和 {bot} 聊天。输入 /help 查看命令，/quit 退出。")
+NO_SUCH_BUTTON = Text("(no such button)", "（没有这个按钮）")
+SAVED = Text("(saved {path})", "（已保存到 {path}）")
+
+
+def terminal_language() -> str | None:
+    """The terminal's language (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` …), a hint
+    for messages without words of their own (``/help``)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").split(".")[0]
+        if value and value not in {"C", "POSIX"}:
+            return value
+    return None
 
 
 class PrintStream:
@@ -53,13 +69,15 @@ class ConsoleAdapter:
         self.stream = stream
         self.files_dir = files_dir or Path.cwd()
         self.label = f"{runtime.settings.bot_name.lower()}> "
+        self.language = terminal_language()
         self._buttons: list[Button] = []
         self._stopped = asyncio.Event()
 
     def _incoming(self, text: str, callback: str | None = None) -> IncomingMessage:
         return IncomingMessage(platform="console", message_id=uuid.uuid4().hex,
                                chat_id=self.user_id, user_id=self.user_id, text=text,
-                               user_name=self.user_name, callback_data=callback)
+                               user_name=self.user_name, callback_data=callback,
+                               language=self.language)
 
     async def send(self, text: str) -> list[OutgoingMessage]:
         """Send one line (text, a command, or ``#N`` to press a button) and print the reply."""
@@ -67,7 +85,7 @@ class ConsoleAdapter:
         if text.startswith("#") and text[1:].isdigit():
             n = int(text[1:])
             if not 1 <= n <= len(self._buttons):
-                self.out.write("(no such button)\n")
+                self.out.write(NO_SUCH_BUTTON.render(self.language) + "\n")
                 return []
             callback = self._buttons[n - 1].data
         stream = PrintStream(self.out, self.label) if self.stream else None
@@ -86,7 +104,7 @@ class ConsoleAdapter:
         if reply.file is not None:
             path = self.files_dir / reply.file.filename
             path.write_bytes(reply.file.content)
-            self.out.write(f"(saved {path})\n")
+            self.out.write(SAVED.render(self.language, path=path) + "\n")
         self._buttons = [b for row in reply.buttons for b in row]
         if self._buttons:
             labels = "  ".join(f"[#{i}] {b.label}" for i, b in enumerate(self._buttons, 1))
@@ -95,8 +113,8 @@ class ConsoleAdapter:
 
     async def run(self) -> None:
         """Read lines until EOF, ``/quit`` or :meth:`stop`."""
-        self.out.write(f"Chatting with {self.runtime.settings.bot_name} as console:{self.user_id}."
-                       " Type /help for commands, /quit to leave.\n")
+        self.out.write(WELCOME.render(self.language, bot=self.runtime.settings.bot_name,
+                                      user=self.user_id) + "\n")
         self.out.flush()
         while not self._stopped.is_set():
             try:

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
         "If you are in danger or thinking about harming yourself, please reach out now: "
         "call your local emergency number, or find a helpline at https://findahelpline.com"
     )
+    crisis_resources_zh: str | None = Field(default=None, max_length=2000)
+    """Crisis resources for Chinese-speaking users (default: the built-in Chinese text)."""
 
     log_level: str = "INFO"
     metrics_port: int | None = None

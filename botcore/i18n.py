@@ -79,3 +79,28 @@ def detect_language(text: str, default: Lang | None = None) -> Lang | None:
     if latin:
         return "en"
     return default
+
+
+_COMMAND = re.compile(r"^\s*/[A-Za-z0-9_]+(?:@\w+)?")
+
+
+def turn_language(text: str, known: str | None = None, hint: str | None = None) -> Lang:
+    """The language to answer ``text`` in.
+
+    The text's own script decides (a command's name, ``/help``, does not count); text without
+    language (``12+5``, emoji, a bare command) keeps the conversation's ``known`` language; then
+    the platform's ``hint`` (Telegram ``language_code``, Discord locale); else English.
+    """
+    found = detect_language(_COMMAND.sub("", text))
+    if found:
+        return found
+    if known:
+        return normalize_lang(known)
+    return normalize_lang(hint)
+
+
+def language_of(message: object) -> Lang:
+    """The language of a turn's message: its text, else ``message.language`` (which the dialogue
+    manager sets to the conversation's language for each turn), else English."""
+    return turn_language(str(getattr(message, "text", "") or ""),
+                         hint=getattr(message, "language", None))

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from botcore.i18n import Text, normalize_lang
+
 SELF_HARM_RULES = re.compile(
     r"\b(kill myself|killing myself|end my life|suicid\w*|self[- ]?harm\w*|hurt myself|"
     r"want to die|don'?t want to (live|be alive)|no reason to live|cut myself)\b",
@@ -63,33 +65,69 @@ def screen_input(text: str, head: Mapping[str, float]) -> SafetyCheck:
     return SafetyCheck(Verdict.OK)
 
 
-def screen_output(reply: str, secrets: tuple[str, ...]) -> str:
+LEAK_REFUSAL = Text("Sorry, I can't share that.", "抱歉，这个我不能透露。")
+
+
+def screen_output(reply: str, secrets: tuple[str, ...], lang: str | None = None) -> str:
     """Never let a reply carry a secret of the system prompt (canaries, private instructions)."""
     lowered = reply.lower()
     for secret in secrets:
         if secret and secret.lower() in lowered:
-            return "Sorry, I can't share that."
+            return LEAK_REFUSAL.render(lang)
     return reply
 
 
-def crisis_reply(resources: str, name: str | None) -> str:
-    """A careful answer for someone who may be in danger: warm, direct, with resources."""
-    who = f", {name}" if name else ""
-    return (
-        f"I'm really glad you told me{who}. What you're feeling matters, and you don't have to "
-        f"face it alone. {resources}\n\nIf you'd like, tell me a bit more about what's going on — "
-        "I'm here to listen."
-    )
+CRISIS_RESOURCES = Text(
+    "If you are in danger or thinking about harming yourself, please reach out now: "
+    "call your local emergency number, or find a helpline at https://findahelpline.com",
+    "如果你有危险，或者正在想伤害自己，请现在就寻求帮助：拨打当地的紧急求助电话，"
+    "或在 https://findahelpline.com 找到离你最近的心理援助热线。",
+)
+"""The default of ``BOTCORE_CRISIS_RESOURCES`` (``BOTCORE_CRISIS_RESOURCES_ZH`` for Chinese)."""
+CRISIS_REPLY = Text(
+    "I'm really glad you told me{who}. What you're feeling matters, and you don't have to "
+    "face it alone. {resources}\n\nIf you'd like, tell me a bit more about what's going on — "
+    "I'm here to listen.",
+    "{who}，谢谢你愿意告诉我。你的感受很重要，你不必独自面对。{resources}\n\n"
+    "如果你愿意，可以多跟我说说发生了什么——我在这里听你说。",
+)
 
 
-ABUSE_REPLY = (
+def crisis_reply(resources: str, name: str | None, lang: str | None = None,
+                 resources_zh: str | None = None) -> str:
+    """A careful answer for someone who may be in danger: warm, direct, with resources.
+
+    ``resources`` is the operator's text (``BOTCORE_CRISIS_RESOURCES``); left at its default it
+    is given in the user's language, and ``resources_zh`` replaces it for Chinese.
+    """
+    zh = normalize_lang(lang) == "zh"
+    if zh and resources_zh:
+        resources = resources_zh
+    elif resources == CRISIS_RESOURCES.en:
+        resources = CRISIS_RESOURCES.render(lang)
+    who = (name or "") if zh else (f", {name}" if name else "")
+    text = CRISIS_REPLY.render(lang, who=who, resources=resources)
+    return text.removeprefix("，")
+
+
+ABUSE_REPLY = Text(
     "I want to keep this conversation respectful. I'm happy to keep helping if we can talk "
-    "without insults."
+    "without insults.",
+    "我希望我们的对话能保持尊重。只要不带侮辱，我很乐意继续帮你。",
 )
 ABUSE_STRIKES = 3
 ABUSE_WINDOW_S = 600.0
-ABUSE_PAUSE = ("I'm going to step back from this conversation for about {m} minutes. When you're "
-               "ready to talk respectfully, I'll be glad to help.")
-INJECTION_REPLY = ("I can't change or share my instructions, but I'm happy to help with something "
-                   "else — what would you like to talk about?")
-UNSAFE_SEXUAL_REPLY = "I can't help with that. Is there something else I can do for you?"
+ABUSE_PAUSE = Text(
+    "I'm going to step back from this conversation for about {m} minutes. When you're "
+    "ready to talk respectfully, I'll be glad to help.",
+    "我先暂停这段对话大约 {m} 分钟。等你准备好心平气和地聊，我很乐意再帮你。",
+)
+INJECTION_REPLY = Text(
+    "I can't change or share my instructions, but I'm happy to help with something "
+    "else — what would you like to talk about?",
+    "我不能更改或透露我的指令，但很乐意帮你做别的事——你想聊点什么？",
+)
+UNSAFE_SEXUAL_REPLY = Text(
+    "I can't help with that. Is there something else I can do for you?",
+    "这个我帮不了你。还有什么别的我可以帮忙的吗？",
+)

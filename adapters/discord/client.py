@@ -22,6 +22,7 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord.commands import install_commands
 from adapters.discord.guild_settings import GuildSettings, GuildSettingsCache
+from adapters.discord.i18n import CatalogTranslator
 from adapters.discord.normalize import interaction_to_incoming, to_incoming
 from adapters.discord.render import render_replies
 from adapters.discord.sinks import NO_MENTIONS, ChannelSink, FollowupSink
@@ -29,10 +30,12 @@ from adapters.discord.stream import EDIT_INTERVAL_S, ThrottledStream
 from adapters.discord.views import CallbackButton
 from botcore.dialogue.protocols import TurnHandler
 from botcore.errors import BotcoreError
+from botcore.i18n import Text
 from botcore.messages import ChatType, IncomingMessage
 
 log = logging.getLogger(__name__)
 
+RESTARTING = Text("I'm restarting, please try again in a moment.", "我正在重启，请稍后再试。")
 EDIT_WINDOW = timedelta(minutes=15)
 """Edits of messages older than this are not answered again."""
 
@@ -95,6 +98,7 @@ class BotcoreClient(discord.Client):
         if not self._sync_commands:
             return
         try:
+            await self.tree.set_translator(CatalogTranslator())
             synced = await self.tree.sync()
             log.info("discord: %d slash commands synced", len(synced))
         except discord.HTTPException as exc:
@@ -214,7 +218,8 @@ class BotcoreClient(discord.Client):
         async with self._tracked():
             if not self.accepting:
                 await interaction.followup.send(
-                    "I'm restarting, please try again in a moment.", ephemeral=True
+                    RESTARTING.render(str(interaction.locale) if interaction.locale else None),
+                    ephemeral=True,
                 )
                 return
             incoming = interaction_to_incoming(interaction, text)

@@ -15,6 +15,11 @@ from discord import app_commands
 
 from adapters.discord.guild_settings import GuildSettings, GuildSettingsCache
 from adapters.discord.sinks import NO_MENTIONS
+from botcore.i18n import Text
+
+_ = app_commands.locale_str
+"""Command texts are the English of a :class:`~botcore.i18n.Text`; the tree's
+:class:`~adapters.discord.i18n.CatalogTranslator` gives Discord the Chinese."""
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +28,34 @@ Skill = Literal["companion", "tutor", "faq", "assistant"]
 
 PRIVATE_COMMANDS = frozenset({"forget", "export", "memory", "help"})
 """Commands whose answers only the caller sees (ephemeral)."""
+
+ASK = Text("Ask me anything", "问我任何问题")
+ASK_QUESTION = Text("Your question or message", "你的问题或消息")
+MODE = Text("Pin a skill for this conversation (auto: I choose)", "为这段对话固定一种技能（auto：由我选择）")
+MODE_SKILL = Text("companion, tutor, faq, assistant, or auto", "companion、tutor、faq、assistant 或 auto")
+QUIZ = Text("Start a quiz", "开始一个测验")
+QUIZ_TOPIC = Text("What the quiz is about", "测验的主题")
+FAQ = Text("Ask the knowledge base", "在知识库里提问")
+FAQ_QUESTION = Text("Your question (leave empty to list topics)", "你的问题（留空则列出主题）")
+FORGET = Text("Erase everything I stored about you", "删除我保存的关于你的一切")
+EXPORT = Text("Get everything I stored about you as a JSON file", "以 JSON 文件获取我保存的关于你的一切")
+MEMORY = Text("Show what I remember about you", "看看我记得关于你的哪些事")
+HELP = Text("What I can do", "我能做什么")
+SETTINGS = Text("Server settings of the bot (Manage Server permission)",
+                "机器人在本服务器的设置（需要“管理服务器”权限）")
+ONLY_SERVERS = Text("Settings exist only in servers.", "设置只在服务器里可用。")
+NEED_MANAGE = Text("You need the **Manage Server** permission for that.",
+                   "这需要 **管理服务器** 权限。")
+SAVED = Text("Saved.\n{settings}", "已保存。\n{settings}")
+SHOW = Text("Show this server's settings", "显示本服务器的设置")
+CHANNEL = Text("Answer every message in a channel, or stop", "在某个频道回复每一条消息，或者停止")
+CHANNEL_ENABLED = Text("Answer without being mentioned", "不用 @ 我也回复")
+CHANNEL_CHANNEL = Text("Default: this one", "默认：当前频道")
+PERSONA = Text("How the bot presents itself here", "机器人在这里的人设")
+PERSONA_TEXT = Text("e.g. 'a patient maths tutor' (leave empty to reset)",
+                    "例如“一位耐心的数学老师”（留空则恢复默认）")
+SKILL = Text("The skill used when nobody pinned one", "没人固定技能时使用的技能")
+MEMORY_SCOPE = Text("Memory per member, or shared per channel", "按成员分别记忆，或整个频道共用")
 
 
 class CommandRunner(Protocol):
@@ -38,35 +71,40 @@ class CommandRunner(Protocol):
 def install_commands(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
     """Register every botcore slash command on ``tree``."""
 
-    @tree.command(name="ask", description="Ask me anything")
-    @app_commands.describe(question="Your question or message")
+    @tree.command(name="ask", description=_(ASK.en))
+    @app_commands.describe(question=_(ASK_QUESTION.en))
     async def ask(interaction: discord.Interaction[Any], question: str) -> None:
         await runner.run_command(interaction, question, ephemeral=False)
 
-    @tree.command(name="mode", description="Pin a skill for this conversation (auto: I choose)")
-    @app_commands.describe(skill="companion, tutor, faq, assistant, or auto")
+    @tree.command(name="mode", description=_(MODE.en))
+    @app_commands.describe(skill=_(MODE_SKILL.en))
     async def mode(interaction: discord.Interaction[Any], skill: Mode) -> None:
         await runner.run_command(interaction, f"/mode {skill}", ephemeral=False)
 
-    @tree.command(name="quiz", description="Start a quiz")
-    @app_commands.describe(topic="What the quiz is about")
+    @tree.command(name="quiz", description=_(QUIZ.en))
+    @app_commands.describe(topic=_(QUIZ_TOPIC.en))
     async def quiz(interaction: discord.Interaction[Any], topic: str | None = None) -> None:
         await runner.run_command(interaction, _join("/quiz", topic), ephemeral=False)
 
-    @tree.command(name="faq", description="Ask the knowledge base")
-    @app_commands.describe(question="Your question (leave empty to list topics)")
+    @tree.command(name="faq", description=_(FAQ.en))
+    @app_commands.describe(question=_(FAQ_QUESTION.en))
     async def faq(interaction: discord.Interaction[Any], question: str | None = None) -> None:
         await runner.run_command(interaction, _join("/faq", question), ephemeral=False)
 
     for name, description in (
-        ("forget", "Erase everything I stored about you"),
-        ("export", "Get everything I stored about you as a JSON file"),
-        ("memory", "Show what I remember about you"),
-        ("help", "What I can do"),
+        ("forget", FORGET),
+        ("export", EXPORT),
+        ("memory", MEMORY),
+        ("help", HELP),
     ):
         tree.add_command(_simple_command(runner, name, description))
 
     tree.add_command(SettingsGroup(runner))
+
+
+def _locale(interaction: discord.Interaction[Any]) -> str | None:
+    """The caller's Discord client language (``zh-CN`` …), for fixed texts."""
+    return str(interaction.locale) if interaction.locale else None
 
 
 def _join(command: str, argument: str | None) -> str:
@@ -75,12 +113,12 @@ def _join(command: str, argument: str | None) -> str:
 
 
 def _simple_command(
-    runner: CommandRunner, name: str, description: str
+    runner: CommandRunner, name: str, description: Text
 ) -> app_commands.Command[Any, ..., None]:
     async def callback(interaction: discord.Interaction[Any]) -> None:
         await runner.run_command(interaction, f"/{name}", ephemeral=name in PRIVATE_COMMANDS)
 
-    return app_commands.Command(name=name, description=description, callback=callback)
+    return app_commands.Command(name=name, description=_(description.en), callback=callback)
 
 
 class SettingsGroup(app_commands.Group):
@@ -89,7 +127,7 @@ class SettingsGroup(app_commands.Group):
     def __init__(self, runner: CommandRunner) -> None:
         super().__init__(
             name="settings",
-            description="Server settings of the bot (Manage Server permission)",
+            description=_(SETTINGS.en),
             guild_only=True,
             allowed_contexts=app_commands.AppCommandContext(guild=True),
             default_permissions=discord.Permissions(manage_guild=True),
@@ -100,10 +138,10 @@ class SettingsGroup(app_commands.Group):
         """Defer (ephemeral) and check the caller; the guild id when allowed."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         if interaction.guild_id is None:
-            await self._reply(interaction, "Settings exist only in servers.")
+            await self._reply(interaction, ONLY_SERVERS.render(_locale(interaction)))
             return None
         if not interaction.permissions.manage_guild:
-            await self._reply(interaction, "You need the **Manage Server** permission for that.")
+            await self._reply(interaction, NEED_MANAGE.render(_locale(interaction)))
             return None
         return str(interaction.guild_id)
 
@@ -113,17 +151,19 @@ class SettingsGroup(app_commands.Group):
 
     async def _done(self, interaction: discord.Interaction[Any], settings: GuildSettings) -> None:
         log.info("discord: guild %s settings changed", interaction.guild_id)
-        await self._reply(interaction, "Saved.\n" + settings.describe())
+        lang = _locale(interaction)
+        await self._reply(interaction, SAVED.render(lang, settings=settings.describe(lang)))
 
-    @app_commands.command(name="show", description="Show this server's settings")
+    @app_commands.command(name="show", description=_(SHOW.en))
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         """Show the current settings."""
         guild = await self._begin(interaction)
         if guild is not None:
-            await self._reply(interaction, (await self.runner.guild_settings.get(guild)).describe())
+            settings = await self.runner.guild_settings.get(guild)
+            await self._reply(interaction, settings.describe(_locale(interaction)))
 
-    @app_commands.command(name="channel", description="Answer every message in a channel, or stop")
-    @app_commands.describe(enabled="Answer without being mentioned", channel="Default: this one")
+    @app_commands.command(name="channel", description=_(CHANNEL.en))
+    @app_commands.describe(enabled=_(CHANNEL_ENABLED.en), channel=_(CHANNEL_CHANNEL.en))
     async def channel(
         self,
         interaction: discord.Interaction[Any],
@@ -138,8 +178,8 @@ class SettingsGroup(app_commands.Group):
         settings = await self.runner.guild_settings.set_channel(guild, str(target), enabled)
         await self._done(interaction, settings)
 
-    @app_commands.command(name="persona", description="How the bot presents itself here")
-    @app_commands.describe(text="e.g. 'a patient maths tutor' (leave empty to reset)")
+    @app_commands.command(name="persona", description=_(PERSONA.en))
+    @app_commands.describe(text=_(PERSONA_TEXT.en))
     async def persona(self, interaction: discord.Interaction[Any], text: str | None = None) -> None:
         """Set or reset the persona."""
         guild = await self._begin(interaction)
@@ -148,7 +188,7 @@ class SettingsGroup(app_commands.Group):
             settings = await self.runner.guild_settings.update(guild, {"persona": value})
             await self._done(interaction, settings)
 
-    @app_commands.command(name="skill", description="The skill used when nobody pinned one")
+    @app_commands.command(name="skill", description=_(SKILL.en))
     async def skill(self, interaction: discord.Interaction[Any], skill: Mode) -> None:
         """Set the default skill (``auto`` resets it)."""
         guild = await self._begin(interaction)
@@ -157,7 +197,7 @@ class SettingsGroup(app_commands.Group):
             settings = await self.runner.guild_settings.update(guild, {"default_skill": value})
             await self._done(interaction, settings)
 
-    @app_commands.command(name="memory", description="Memory per member, or shared per channel")
+    @app_commands.command(name="memory", description=_(MEMORY_SCOPE.en))
     async def memory(self, interaction: discord.Interaction[Any], scope: Literal["user", "shared"]) -> None:
         """Set the memory scope."""
         guild = await self._begin(interaction)

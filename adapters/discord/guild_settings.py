@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from adapters.discord.normalize import PLATFORM
 from botcore.config import SKILLS
+from botcore.i18n import Text
 
 CACHE_TTL_S = 30.0
 MemoryScope = Literal["user", "shared"]
@@ -31,6 +32,15 @@ class ChatSettingsStore(Protocol):
     async def set_chat_settings(self, platform: str, chat_id: str, values: Mapping[str, Any]) -> None:
         """Merge ``values``; ``None`` removes a key."""
         ...
+
+DESCRIBE = Text("**Channels where I answer every message:** {channels}\n**Persona:** {persona}\n"
+                "**Default skill:** {skill}\n**Memory:** {memory}",
+                "**我回复每条消息的频道：** {channels}\n**人设：** {persona}\n"
+                "**默认技能：** {skill}\n**记忆：** {memory}")
+NO_CHANNELS = Text("none (mention me)", "无（请 @ 我）")
+DEFAULT = Text("default", "默认")
+SHARED = Text("shared per channel", "整个频道共用")
+PER_MEMBER = Text("per member", "每个成员分别记忆")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +67,14 @@ class GuildSettings:
             memory_scope="shared" if scope == "shared" else "user",
         )
 
-    def describe(self) -> str:
-        """A short human summary for ``/settings``."""
+    def describe(self, lang: str | None = None) -> str:
+        """A short human summary for ``/settings``, in ``lang``."""
         channels = ", ".join(f"<#{c}>" for c in sorted(self.enabled_channels))
-        channels = channels or "none (mention me)"
-        return (
-            f"**Channels where I answer every message:** {channels}\n"
-            f"**Persona:** {self.persona or 'default'}\n"
-            f"**Default skill:** {self.default_skill or 'auto'}\n"
-            f"**Memory:** {'shared per channel' if self.memory_scope == 'shared' else 'per member'}"
-        )
-
+        return DESCRIBE.render(
+            lang, channels=channels or NO_CHANNELS.render(lang),
+            persona=self.persona or DEFAULT.render(lang),
+            skill=self.default_skill or "auto",
+            memory=(SHARED if self.memory_scope == "shared" else PER_MEMBER).render(lang))
 
 class GuildSettingsCache:
     """Loads and saves :class:`GuildSettings` through the SQL store, with a short read cache."""

@@ -18,7 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from adapters.outbox_loop import OutboxLoop
-from adapters.telegram.bot import COMMANDS, build_bot
+from adapters.telegram.bot import COMMANDS, build_bot, commands
 from adapters.telegram.normalize import PLATFORM, BotIdentity, membership_change, normalize
 from adapters.telegram.outbox import telegram_outbox
 from adapters.telegram.redact import install_redaction
@@ -150,6 +150,7 @@ class TelegramAdapter:
         self.me = BotIdentity(self.bot.id, self.bot.username)
         try:
             await self.bot.set_my_commands(list(COMMANDS))
+            await self.bot.set_my_commands(list(commands("zh")), language_code="zh")
         except TelegramError as exc:  # the bot works without a menu
             log.warning("setMyCommands failed: %s", exc.message)
         self._started = True

@@ -8,21 +8,31 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from adapters.telegram.ratelimit import ChatRateLimiter
 from botcore.errors import ConfigError
+from botcore.i18n import Text
 
 OFFICIAL_API = "https://api.telegram.org"
 
-COMMANDS: tuple[BotCommand, ...] = (
-    BotCommand("start", "Say hello and see what I can do"),
-    BotCommand("help", "How to talk to me"),
-    BotCommand("mode", "Pick a skill: companion, tutor, faq, assistant or auto"),
-    BotCommand("reset", "Start a fresh conversation"),
-    BotCommand("forget", "Erase everything I know about you"),
-    BotCommand("export", "Get your data as a JSON file"),
-    BotCommand("memory", "What I remember about you"),
-    BotCommand("quiz", "Quiz me on a topic"),
-    BotCommand("progress", "Your tutoring progress"),
-    BotCommand("feedback", "Tell the team what you think"),
+COMMAND_TEXTS: tuple[tuple[str, Text], ...] = (
+    ("start", Text("Say hello and see what I can do", "打个招呼，看看我能做什么")),
+    ("help", Text("How to talk to me", "怎么和我聊天")),
+    ("mode", Text("Pick a skill: companion, tutor, faq, assistant or auto",
+                  "选择技能：companion、tutor、faq、assistant 或 auto")),
+    ("reset", Text("Start a fresh conversation", "开始一段新的对话")),
+    ("forget", Text("Erase everything I know about you", "删除我知道的关于你的一切")),
+    ("export", Text("Get your data as a JSON file", "以 JSON 文件获取你的数据")),
+    ("memory", Text("What I remember about you", "我记得的关于你的事")),
+    ("quiz", Text("Quiz me on a topic", "来一个某个主题的小测验")),
+    ("progress", Text("Your tutoring progress", "你的学习进度")),
+    ("feedback", Text("Tell the team what you think", "告诉团队你的想法")),
 )
+
+
+def commands(lang: str | None = None) -> tuple[BotCommand, ...]:
+    """The command menu in ``lang`` (``setMyCommands`` once per language at start)."""
+    return tuple(BotCommand(name, text.render(lang)) for name, text in COMMAND_TEXTS)
+
+
+COMMANDS: tuple[BotCommand, ...] = commands("en")
 """The command menu registered with ``setMyCommands`` at start."""
 
 

@@ -20,14 +20,16 @@ from botcore.admin.audience import Audience
 from botcore.admin.durations import since as parse_since
 from botcore.config import Settings
 from botcore.errors import ConfigError, InputError
+from botcore.i18n import Text, language_of
 from botcore.memory.base import ShortTermMemory
 from botcore.memory.sql_store import SqlMemory
 from botcore.messages import IncomingMessage
 
 log = logging.getLogger(__name__)
 
-REFUSED = "Sorry, /admin is only for this bot's administrators."
-HELP = """Admin commands:
+REFUSED = Text("Sorry, /admin is only for this bot's administrators.",
+               "抱歉，/admin 只供这个机器人的管理员使用。")
+HELP = Text("""Admin commands:
 /admin stats [7d] — usage statistics for a window (default 7d)
 /admin broadcast all|telegram|discord TEXT — send an announcement to every active user
 /admin status ID — delivery counts of a broadcast
@@ -35,7 +37,38 @@ HELP = """Admin commands:
 /admin reply ID TEXT — answer an escalation (the user gets it from the bot)
 /admin resolve ID — close an escalation without answering
 /admin user USER — what is stored about a user (platform:user_id or a name)
-/admin block USER | /admin unblock USER — pause or resume the bot for a user"""
+/admin block USER | /admin unblock USER — pause or resume the bot for a user""", """管理命令：
+/admin stats [7d] — 一段时间内的使用统计（默认 7d）
+/admin broadcast all|telegram|discord 文本 — 向所有活跃用户发送公告
+/admin status ID — 一次广播的送达情况
+/admin escalations — 等待人工处理的问题
+/admin reply ID 文本 — 回复一个转人工的问题（用户会从机器人那里收到）
+/admin resolve ID — 不回复，直接关闭一个转人工的问题
+/admin user 用户 — 查看保存的某个用户的数据（platform:user_id 或名字）
+/admin block 用户 | /admin unblock 用户 — 暂停或恢复某个用户的机器人服务""")
+BROADCAST_QUEUED = Text("Broadcast #{id} queued for {queued} users ({skipped} blocked or inactive "
+                        "skipped). /admin status {id} shows progress.",
+                        "广播 #{id} 已排队发给 {queued} 个用户（跳过 {skipped} 个已屏蔽或不活跃的）。"
+                        "/admin status {id} 查看进度。")
+BROADCAST_STATUS = Text("Broadcast #{id}: {sent} delivered, {failed} failed, {pending} pending, "
+                        "{skipped} skipped.",
+                        "广播 #{id}：已送达 {sent}，失败 {failed}，待发送 {pending}，跳过 {skipped}。")
+NO_ESCALATIONS = Text("No open escalations.", "没有待处理的转人工问题。")
+ESCALATIONS = Text("Open escalations:\n{lines}\n\nAnswer with /admin reply ID TEXT.",
+                   "待处理的转人工问题：\n{lines}\n\n用 /admin reply ID 文本 回复。")
+ANSWERED = Text("Escalation #{id} answered; the reply is queued for {user}.",
+                "转人工问题 #{id} 已回复；回复已排队发给 {user}。")
+RESOLVED = Text("Escalation #{id} resolved.", "转人工问题 #{id} 已关闭。")
+BLOCKED = Text("{user} blocked.", "{user} 已屏蔽。")
+UNBLOCKED = Text("{user} unblocked.", "{user} 已解除屏蔽。")
+USER_LINE = Text("{ref} ({name}): {messages} messages, {facts} facts, last seen {seen}, {status}, "
+                 "{open} open escalations.",
+                 "{ref}（{name}）：{messages} 条消息，{facts} 条记忆，最后出现于 {seen}，{status}，"
+                 "{open} 个待处理的转人工问题。")
+NO_NAME = Text("no name", "无名字")
+STATUS_BLOCKED = Text("BLOCKED", "已屏蔽")
+STATUS_ACTIVE = Text("active", "活跃")
+STATUS_INACTIVE = Text("inactive", "不活跃")
 
 
 class AdminDeps(Protocol):
@@ -92,9 +125,10 @@ async def handle_admin_command(deps: AdminDeps, message: IncomingMessage, args: 
     if not is_admin(settings, message):
         await sql.audit(actor, "admin.denied", None, {"command": sub[:40]})
         log.warning("refused /admin %s from a non-admin on %s", sub[:40], message.platform)
-        return REFUSED
+        return REFUSED.render(language_of(message))
     try:
-        text, action, target, details = await _run(settings, sql, short, actor, sub, rest)
+        text, action, target, details = await _run(settings, sql, short, actor, sub, rest,
+                                                   language_of(message))
     except InputError as exc:
         await sql.audit(actor, f"admin.{sub or 'help'}.error", None, {"error": str(exc)[:200]})
         return f"⚠️ {exc.user_message}"
@@ -103,10 +137,10 @@ async def handle_admin_command(deps: AdminDeps, message: IncomingMessage, args: 
 
 
 async def _run(settings: Settings, sql: SqlMemory, short: ShortTermMemory, actor: str, sub: str,
-               rest: str) -> tuple[str, str, str | None, dict[str, object] | None]:
+               rest: str, lang: str = "en") -> tuple[str, str, str | None, dict[str, object] | None]:
     """(reply, audit action, audit target, audit details) of one admin command."""
     if sub in ("", "help"):
-        return HELP, "admin.help", None, None
+        return HELP.render(lang), "admin.help", None, None
     if sub == "stats":
         stats = await st.compute_stats(sql, parse_since(rest or "7d"))
         return st.summary_text(stats), "admin.stats", None, {"since": rest or "7d"}
@@ -117,46 +151,48 @@ async def _run(settings: Settings, sql: SqlMemory, short: ShortTermMemory, actor
         if to == "segment":
             raise InputError("segments are available in `botctl broadcast` only")
         res = await bc.enqueue_broadcast(sql, Audience(to=to), text, actor)
-        return (f"Broadcast #{res.broadcast_id} queued for {res.queued} users "
-                f"({res.skipped} blocked or inactive skipped). /admin status "
-                f"{res.broadcast_id} shows progress.", "broadcast.queue",
+        return (BROADCAST_QUEUED.render(lang, id=res.broadcast_id, queued=res.queued,
+                                        skipped=res.skipped), "broadcast.queue",
                 str(res.broadcast_id), {"to": to, "queued": res.queued, "skipped": res.skipped})
     if sub == "status":
         status = await bc.broadcast_status(sql, _int(rest, "broadcast id"))
         if status is None:
             raise InputError(f"no broadcast #{rest}")
-        return (f"Broadcast #{status['id']}: {status['sent']} delivered, {status['failed']} "
-                f"failed, {status['queued'] + status['sending']} pending, {status['skipped']} "
-                f"skipped.", "broadcast.status", str(status["id"]), None)
+        return (BROADCAST_STATUS.render(lang, id=status["id"], sent=status["sent"],
+                                        failed=status["failed"],
+                                        pending=status["queued"] + status["sending"],
+                                        skipped=status["skipped"]),
+                "broadcast.status", str(status["id"]), None)
     if sub == "escalations":
         items = await esc.list_escalations(sql, "open", limit=10)
         if not items:
-            return "No open escalations.", "escalations.list", None, {"open": 0}
+            return NO_ESCALATIONS.render(lang), "escalations.list", None, {"open": 0}
         lines = [f"#{e['id']} {e['user']}: {e['question'][:120]}" for e in items]
-        return ("Open escalations:\n" + "\n".join(lines) + "\n\nAnswer with /admin reply ID TEXT.",
+        return (ESCALATIONS.render(lang, lines="\n".join(lines)),
                 "escalations.list", None, {"open": len(items)})
     if sub == "reply":
         num, _, text = rest.partition(" ")
         answered = await esc.reply(sql, short, _int(num, "escalation id"), text, actor)
-        return (f"Escalation #{answered['id']} answered; the reply is queued for "
-                f"{answered['user']}.", "escalations.reply", f"escalation:{answered['id']}",
+        return (ANSWERED.render(lang, id=answered["id"], user=answered["user"]),
+                "escalations.reply", f"escalation:{answered['id']}",
                 {"broadcast_id": answered["broadcast_id"]})
     if sub == "resolve":
         closed = await esc.resolve(sql, _int(rest, "escalation id"))
-        return (f"Escalation #{closed['id']} resolved.", "escalations.resolve",
+        return (RESOLVED.render(lang, id=closed["id"]), "escalations.resolve",
                 f"escalation:{closed['id']}", None)
     if sub in ("block", "unblock"):
         platform, uid = await us.resolve_user(sql, rest)
         await sql.set_user_flags(platform, uid, blocked=sub == "block")
-        return (f"{platform}:{uid} {'blocked' if sub == 'block' else 'unblocked'}.",
+        return ((BLOCKED if sub == "block" else UNBLOCKED).render(lang, user=f"{platform}:{uid}"),
                 f"users.{sub}", f"{platform}:{uid}", None)
     if sub == "user":
         platform, uid = await us.resolve_user(sql, rest)
         d = await us.user_details(sql, platform, uid)
-        return (f"{d['ref']} ({d['display_name'] or 'no name'}): {d['messages']} messages, "
-                f"{d['facts']} facts, last seen {d['last_seen_at']}, "
-                f"{'BLOCKED' if d['blocked'] else 'active' if d['active'] else 'inactive'}, "
-                f"{d['open_escalations']} open escalations.", "users.show",
+        status = STATUS_BLOCKED if d["blocked"] else STATUS_ACTIVE if d["active"] else STATUS_INACTIVE
+        return (USER_LINE.render(lang, ref=d["ref"], name=d["display_name"] or NO_NAME.render(lang),
+                                 messages=d["messages"], facts=d["facts"], seen=d["last_seen_at"],
+                                 status=status.render(lang), open=d["open_escalations"]),
+                "users.show",
                 f"{platform}:{uid}", None)
     raise InputError(f"unknown admin command {sub[:40]!r}. Type /admin help.")
 

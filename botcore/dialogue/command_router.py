@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from botcore.dialogue import commands as cmd
+from botcore.i18n import Text, language_of
 from botcore.memory.identity import offer_link, redeem_link
 from botcore.messages import Button, ConversationKey, IncomingMessage
 from botcore.tutoring import quiz as quizzes
@@ -15,6 +16,80 @@ if TYPE_CHECKING:
     from botcore.dialogue.manager import DialogueManager
 
 log = logging.getLogger(__name__)
+
+HINT_ON = Text("Homework mode on: I'll give hints, not answers.",
+               "作业模式已开启：我会给提示，不直接给答案。")
+HINT_OFF = Text("Homework mode off: full explanations again.", "作业模式已关闭：恢复完整讲解。")
+RESET = Text("Fresh start! I've cleared our recent conversation "
+             "(what I remember about you stays; /forget erases it).",
+             "重新开始！我清空了我们最近的对话（我记得的关于你的事还在；/forget 可以删除）。")
+EXPORT = Text("Here is everything I store about you.", "这是我保存的关于你的全部数据。")
+FEEDBACK = Text("Thanks! Use the 👍/👎 buttons under my answers to rate them, or just tell me "
+                "what to improve.",
+                "谢谢！可以用我回答下面的 👍/👎 按钮打分，或者直接告诉我哪里可以改进。")
+MEMORY_DELETE_USAGE = Text("Use /memory delete N with a number from /memory.",
+                           "请用 /memory delete N，N 是 /memory 列表里的编号。")
+MEMORY_FORGOTTEN = Text("Forgotten: {fact}", "已忘记：{fact}")
+MEMORY_EMPTY = Text("I don't remember anything about you yet.", "我还不记得任何关于你的事。")
+MEMORY_LIST = Text("Here's what I remember about you:\n{lines}\n\nUse /memory delete N to remove one.",
+                   "我记得这些关于你的事：\n{lines}\n\n用 /memory delete N 删除其中一条。")
+FAQ_USAGE = Text("Ask me a question after /faq, e.g. /faq how do I get a refund?",
+                 "请在 /faq 后面写上你的问题，例如：/faq 怎么退款？")
+FAQ_NOT_FOUND = Text("I couldn't find that in our knowledge base. Ask me in plain words and "
+                     "I'll pass it to a human if I still don't know.",
+                     "我在知识库里没找到这个。你可以直接用平常的话问我，如果我还是不知道，"
+                     "会转给人工同事。")
+SOURCE = Text("\n\nSource: {url}", "\n\n来源：{url}")
+CONSENT_STATUS = Text("Training consent is {now}. With /consent on, our conversations may be "
+                      "used to improve the bot; /consent off stops that.",
+                      "训练授权：{now}。用 /consent on 允许用我们的对话改进机器人；"
+                      "/consent off 则停止。")
+ON = Text("on", "已开启")
+OFF = Text("off", "已关闭")
+CONSENT_ON = Text("Thank you! Your conversations may help train the bot.",
+                  "谢谢！你的对话可以用来帮助训练机器人。")
+CONSENT_OFF = Text("Okay: your conversations will not be used for training.",
+                   "好的：你的对话不会被用于训练。")
+LINK_CODE = Text("Your link code is {code} (valid 10 minutes). Send /link {code} to me on your "
+                 "other platform to share one memory across both.",
+                 "你的关联码是 {code}（10 分钟内有效）。在另一个平台上给我发送 /link {code}，"
+                 "两个账号就会共用一份记忆。")
+LINK_UNKNOWN = Text("That code is unknown or expired. Send /link on your other account to get "
+                    "a new one.",
+                    "这个关联码不存在或已过期。请在另一个账号上发送 /link 获取新的关联码。")
+LINKED = Text("Linked! This account now shares its memory with {target}.",
+              "关联成功！这个账号现在和 {target} 共用一份记忆。")
+NO_QUIZZES = Text("No quizzes yet. Try /quiz math (topics: {topics}).",
+                  "还没有做过测验。试试 /quiz math（主题：{topics}）。")
+PROGRESS_LINE = Text("• {topic}: {quizzes} quiz(zes), {correct}/{total} correct ({pct}%), "
+                     "best {best}, last {last}/{last_total}",
+                     "• {topic}：{quizzes} 次测验，答对 {correct}/{total}（{pct}%），"
+                     "最好 {best}，最近一次 {last}/{last_total}")
+PROGRESS = Text("Your progress:\n{lines}", "你的进度：\n{lines}")
+QUIZ_UNKNOWN = Text("I don't have a quiz on {topic} yet. Topics: {topics}.",
+                    "我还没有关于 {topic} 的测验。主题有：{topics}。")
+QUIZ_START = Text("Quiz time! {n} questions on {topic}. Answer with the button or type your "
+                  "answer (/quiz stop to end).\n\n{question}",
+                  "测验开始！关于 {topic} 的 {n} 道题。点按钮或直接输入答案"
+                  "（/quiz stop 结束）。\n\n{question}")
+QUIZ_STOPPED = Text("Quiz stopped. You had {score}/{done} so far.",
+                    "测验已结束。到目前为止你答对了 {score}/{done}。")
+QUIZ_STOP_WORDS = frozenset({"/quiz stop", "stop", "quit", "停止", "结束", "退出", "不玩了"})
+CORRECT = Text("✅ Correct!", "✅ 答对了！")
+WRONG = Text("❌ Not quite — the answer is {answer}.", "❌ 不太对——答案是 {answer}。")
+QUIZ_DONE = Text("{verdict}\n\nDone! You scored {score}/{total} on {topic}. /progress shows "
+                 "your history.",
+                 "{verdict}\n\n完成！你在 {topic} 测验中得了 {score}/{total} 分。"
+                 "/progress 可以查看历史成绩。")
+FORGOT_ALL = Text("Done. I erased everything I stored about you ({total} records).",
+                  "完成。我删除了保存的关于你的全部数据（{total} 条记录）。")
+KEPT = Text("Okay, I kept everything as it was.", "好的，一切保持原样。")
+FEEDBACK_THANKS = Text("Thanks for the feedback!", "谢谢你的反馈！")
+FEEDBACK_FAILED = Text("I couldn't record that feedback.", "我没能记录这条反馈。")
+QUIZ_OVER = Text("That quiz is over. Start a new one with /quiz TOPIC.",
+                 "那个测验已经结束了。用 /quiz 主题 开始一个新的。")
+BUTTON_EXPIRED = Text("That button has expired. Type /help to see what I can do.",
+                      "这个按钮已经失效了。输入 /help 看看我能做什么。")
 
 
 class CommandRouter:
@@ -27,38 +102,39 @@ class CommandRouter:
                       text: str) -> cmd.CommandResult:
         """Run one command; unknown ones get a clear reply."""
         m = self.m
+        lang = language_of(message)
         name, args = cmd.parse_command(text)
         state = await m._state(key)
         if name in {"start", "help"}:
-            greeting = f"Hi{', ' + message.user_name if message.user_name else ''}! "
-            return cmd.CommandResult((greeting if name == "start" else "") + cmd.HELP)
+            who = message.user_name or ""
+            greeting = cmd.GREETING.render(lang, name=(", " + who if lang == "en" else "，" + who)
+                                           if who else "")
+            return cmd.CommandResult((greeting if name == "start" else "") + cmd.HELP.render(lang))
         if name == "mode":
-            mode, reply = cmd.mode_reply(args, state.get("mode"))
+            mode, reply = cmd.mode_reply(args, state.get("mode"), lang)
             await m._set_state(key, {"mode": mode, "skill": mode})
             return cmd.CommandResult(reply)
         if name == "hint":
             on = args.lower() not in {"off", "0", "no"}
             await m._set_state(key, {"hint_mode": "1" if on else None})
-            return cmd.CommandResult("Homework mode on: I'll give hints, not answers." if on
-                                     else "Homework mode off: full explanations again.")
+            return cmd.CommandResult((HINT_ON if on else HINT_OFF).render(lang))
         if name == "reset":
             await m._sql(lambda: m.sql.reset_conversation(key))
             await m._soft(m.short.clear(key), None)
             await m._set_state(key, {"quiz": None, "skill": None})
-            return cmd.CommandResult("Fresh start! I've cleared our recent conversation "
-                                     "(what I remember about you stays; /forget erases it).")
+            return cmd.CommandResult(RESET.render(lang))
         if name == "forget":
-            return cmd.forget_confirmation()
+            return cmd.forget_confirmation(lang)
         if name == "export":
             data = await m._sql(lambda: m.sql.export_user(message.platform, message.user_id))
-            return cmd.CommandResult("Here is everything I store about you.",
+            return cmd.CommandResult(EXPORT.render(lang),
                                      file=cmd.export_file(message.user_ref, data))
         if name == "memory":
             return await self._memory(message, args)
         if name == "quiz":
             return await self.start_quiz(message, key, args)
         if name == "faq":
-            return await self._faq(args)
+            return await self._faq(args, lang)
         if name == "progress":
             return await self._progress(message)
         if name == "consent":
@@ -66,106 +142,103 @@ class CommandRouter:
         if name == "link":
             return await self._link(message, args)
         if name == "feedback":
-            return cmd.CommandResult("Thanks! Use the 👍/👎 buttons under my answers to rate "
-                                     "them, or just tell me what to improve.")
+            return cmd.CommandResult(FEEDBACK.render(lang))
         if name == "admin":
             return cmd.CommandResult(await m.admin(message, args))
-        return cmd.CommandResult(cmd.UNKNOWN_COMMAND.format(name=name[:40] or "?"))
+        return cmd.CommandResult(cmd.UNKNOWN_COMMAND.render(lang, name=name[:40] or "?"))
 
     async def _memory(self, message: IncomingMessage, args: str) -> cmd.CommandResult:
         m = self.m
+        lang = language_of(message)
         facts = await m._sql(lambda: m.sql.list_facts(message.platform, message.user_id))
         parts = args.split()
         if parts[:1] == ["delete"]:
             if len(parts) != 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= len(facts):
-                return cmd.CommandResult("Use /memory delete N with a number from /memory.")
+                return cmd.CommandResult(MEMORY_DELETE_USAGE.render(lang))
             fact = facts[int(parts[1]) - 1]
             await m._sql(lambda: m.sql.delete_fact(message.platform, message.user_id, fact.id))
-            return cmd.CommandResult(f"Forgotten: {fact.text}")
+            return cmd.CommandResult(MEMORY_FORGOTTEN.render(lang, fact=fact.text))
         if not facts:
-            return cmd.CommandResult("I don't remember anything about you yet.")
+            return cmd.CommandResult(MEMORY_EMPTY.render(lang))
         lines = "\n".join(f"{i}. {f.text}" for i, f in enumerate(facts, 1))
-        return cmd.CommandResult(f"Here's what I remember about you:\n{lines}\n\n"
-                                 "Use /memory delete N to remove one.")
+        return cmd.CommandResult(MEMORY_LIST.render(lang, lines=lines))
 
-    async def _faq(self, question: str) -> cmd.CommandResult:
+    async def _faq(self, question: str, lang: str) -> cmd.CommandResult:
         if not question.strip():
-            return cmd.CommandResult("Ask me a question after /faq, e.g. /faq how do I get a refund?")
+            return cmd.CommandResult(FAQ_USAGE.render(lang))
         hit = await self.m.faq.search(question)
         if hit.id is None or hit.answer is None:
-            return cmd.CommandResult("I couldn't find that in our knowledge base. Ask me in plain "
-                                     "words and I'll pass it to a human if I still don't know.")
-        return cmd.CommandResult(hit.answer + (f"\n\nSource: {hit.url}" if hit.url else ""))
+            return cmd.CommandResult(FAQ_NOT_FOUND.render(lang))
+        return cmd.CommandResult(hit.answer + (SOURCE.render(lang, url=hit.url) if hit.url else ""))
 
     async def _consent(self, message: IncomingMessage, args: str) -> cmd.CommandResult:
         m = self.m
+        lang = language_of(message)
         choice = args.strip().lower()
         if choice not in {"on", "off", "yes", "no"}:
             user = await m._sql(lambda: m.sql.get_user(message.platform, message.user_id))
-            now = "on" if user and user.consent_training else "off"
-            return cmd.CommandResult(f"Training consent is {now}. With /consent on, our "
-                                     "conversations may be used to improve the bot; /consent off "
-                                     "stops that.")
+            now = (ON if user and user.consent_training else OFF).render(lang)
+            return cmd.CommandResult(CONSENT_STATUS.render(lang, now=now))
         on = choice in {"on", "yes"}
         await m._sql(lambda: m.sql.set_user_flags(message.platform, message.user_id,
                                                   consent_training=on))
-        return cmd.CommandResult("Thank you! Your conversations may help train the bot." if on
-                                 else "Okay: your conversations will not be used for training.")
+        return cmd.CommandResult((CONSENT_ON if on else CONSENT_OFF).render(lang))
 
     async def _link(self, message: IncomingMessage, args: str) -> cmd.CommandResult:
         m = self.m
+        lang = language_of(message)
         if not args:
             code = await offer_link(m.short, message.platform, message.user_id)
-            return cmd.CommandResult(f"Your link code is {code} (valid 10 minutes). Send "
-                                     f"/link {code} to me on your other platform to share one "
-                                     "memory across both.")
+            return cmd.CommandResult(LINK_CODE.render(lang, code=code))
         target = await redeem_link(m.short, m.sql, message.platform, message.user_id, args)
         if target is None:
-            return cmd.CommandResult("That code is unknown or expired. Send /link on your other "
-                                     "account to get a new one.")
-        return cmd.CommandResult(f"Linked! This account now shares its memory with {target}.")
+            return cmd.CommandResult(LINK_UNKNOWN.render(lang))
+        return cmd.CommandResult(LINKED.render(lang, target=target))
 
     async def _progress(self, message: IncomingMessage) -> cmd.CommandResult:
         m = self.m
+        lang = language_of(message)
         rows = await m._sql(lambda: tutoring_store.progress(m.sql, message.platform,
                                                             message.user_id))
         if not rows:
-            return cmd.CommandResult("No quizzes yet. Try /quiz math (topics: "
-                                     f"{', '.join(quizzes.topics())}).")
-        lines = [f"• {r.topic}: {r.quizzes} quiz(zes), {r.correct}/{r.total} correct "
-                 f"({100 * r.correct // max(1, r.total)}%), best {r.best}, last "
-                 f"{r.last_score}/{r.last_total}" for r in rows]
-        return cmd.CommandResult("Your progress:\n" + "\n".join(lines))
+            return cmd.CommandResult(NO_QUIZZES.render(lang, topics=", ".join(quizzes.topics())))
+        lines = [PROGRESS_LINE.render(lang, topic=r.topic, quizzes=r.quizzes, correct=r.correct,
+                                      total=r.total, pct=100 * r.correct // max(1, r.total),
+                                      best=r.best, last=r.last_score, last_total=r.last_total)
+                 for r in rows]
+        return cmd.CommandResult(PROGRESS.render(lang, lines="\n".join(lines)))
 
     # quizzes ---------------------------------------------------------------------------------
 
     async def start_quiz(self, message: IncomingMessage, key: ConversationKey,
                          args: str) -> cmd.CommandResult:
         """Begin a quiz and ask the first question."""
+        lang = language_of(message)
         topic = quizzes.normalize_topic(args)
         if topic is None:
-            return cmd.CommandResult(f"I don't have a quiz on {args.strip()!r} yet. Topics: "
-                                     f"{', '.join(quizzes.topics())}.")
-        quiz = quizzes.make_quiz(topic)
+            return cmd.CommandResult(QUIZ_UNKNOWN.render(lang, topic=repr(args.strip()),
+                                                         topics=", ".join(quizzes.topics())))
+        quiz = quizzes.make_quiz(topic, lang=lang)
         await self.m._set_state(key, {"quiz": quiz.to_json(), "skill": "tutor"})
         return cmd.CommandResult(
-            f"Quiz time! {len(quiz.questions)} questions on {topic}. Answer with the button or "
-            "type your answer (/quiz stop to end).\n\n" + quizzes.format_question(quiz),
+            QUIZ_START.render(lang, n=len(quiz.questions), topic=quizzes.topic_name(topic, lang),
+                              question=quizzes.format_question(quiz, lang)),
             buttons=_choice_buttons(quiz))
 
     async def answer_quiz(self, message: IncomingMessage, key: ConversationKey, raw_quiz: str,
                           answer: str) -> cmd.CommandResult:
         """Grade an answer, then ask the next question or finish and store the score."""
         m = self.m
+        lang = language_of(message)
         quiz = quizzes.Quiz.from_json(raw_quiz)
-        if answer.strip().lower() in {"/quiz stop", "stop", "quit"}:
+        if answer.strip().lower() in QUIZ_STOP_WORDS:
             await m._set_state(key, {"quiz": None})
-            return cmd.CommandResult(f"Quiz stopped. You had {quiz.score}/{quiz.index} so far.")
+            return cmd.CommandResult(QUIZ_STOPPED.render(lang, score=quiz.score, done=quiz.index))
         q = quiz.current
         right = quizzes.is_correct(q, answer)
         quiz.score += int(right)
         quiz.index += 1
-        verdict = "✅ Correct!" if right else f"❌ Not quite — the answer is {q.answer}."
+        verdict = CORRECT.render(lang) if right else WRONG.render(lang, answer=q.answer)
         if q.why:
             verdict += f" {q.why}"
         if quiz.finished:
@@ -173,11 +246,11 @@ class CommandRouter:
                 m.sql, message.platform, message.user_id, quiz.topic, quiz.score,
                 len(quiz.questions)))
             await m._set_state(key, {"quiz": None})
-            return cmd.CommandResult(f"{verdict}\n\nDone! You scored {quiz.score}/"
-                                     f"{len(quiz.questions)} on {quiz.topic}. /progress shows "
-                                     "your history.")
+            return cmd.CommandResult(QUIZ_DONE.render(
+                lang, verdict=verdict, score=quiz.score, total=len(quiz.questions),
+                topic=quizzes.topic_name(quiz.topic, lang)))
         await m._set_state(key, {"quiz": quiz.to_json()})
-        return cmd.CommandResult(f"{verdict}\n\n{quizzes.format_question(quiz)}",
+        return cmd.CommandResult(f"{verdict}\n\n{quizzes.format_question(quiz, lang)}",
                                  buttons=_choice_buttons(quiz))
 
     # buttons ---------------------------------------------------------------------------------
@@ -185,14 +258,14 @@ class CommandRouter:
     async def button(self, message: IncomingMessage, key: ConversationKey) -> cmd.CommandResult:
         """Handle a button press."""
         m = self.m
+        lang = language_of(message)
         data = message.callback_data or ""
         if data == "forget:yes":
             report = await m.forget_user(message.platform, message.user_id)
             total = sum(report.values())
-            return cmd.CommandResult(f"Done. I erased everything I stored about you "
-                                     f"({total} records).")
+            return cmd.CommandResult(FORGOT_ALL.render(lang, total=total))
         if data == "forget:no":
-            return cmd.CommandResult("Okay, I kept everything as it was.")
+            return cmd.CommandResult(KEPT.render(lang))
         if data.startswith("fb:"):
             try:
                 _, value, mid = data.split(":")
@@ -200,15 +273,14 @@ class CommandRouter:
                     int(mid), message.platform, message.user_id, int(value)))
             except ValueError:
                 ok = False
-            return cmd.CommandResult("Thanks for the feedback!" if ok
-                                     else "I couldn't record that feedback.")
+            return cmd.CommandResult((FEEDBACK_THANKS if ok else FEEDBACK_FAILED).render(lang))
         if data.startswith("quiz:"):
             state = await m._state(key)
             raw = state.get("quiz")
             if not raw:
-                return cmd.CommandResult("That quiz is over. Start a new one with /quiz TOPIC.")
+                return cmd.CommandResult(QUIZ_OVER.render(lang))
             return await self.answer_quiz(message, key, raw, data.split(":", 1)[1])
-        return cmd.CommandResult("That button has expired. Type /help to see what I can do.")
+        return cmd.CommandResult(BUTTON_EXPIRED.render(lang))
 
 
 def _choice_buttons(quiz: quizzes.Quiz) -> tuple[tuple[Button, ...], ...]:

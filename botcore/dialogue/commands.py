@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from botcore.config import SKILLS
+from botcore.i18n import Text
 from botcore.messages import Button, IncomingMessage, OutgoingFile
 
-HELP = """Here is what I can do:
+HELP = Text("""Here is what I can do:
 • chat with you and remember what you tell me (companion)
 • explain things step by step, quiz you, or give hints (tutor)
 • answer questions from our knowledge base (faq)
@@ -26,9 +27,41 @@ Commands:
 /memory — what I remember about you (/memory delete N to remove one)
 /export — download everything I store about you
 /forget — erase everything I store about you
-/help — this message"""
+/help — this message""", """我可以做这些事：
+• 陪你聊天，并记住你告诉我的事情（companion 陪伴）
+• 一步步讲解、给你出题测验或者给提示（tutor 辅导）
+• 根据我们的知识库回答问题（faq 常见问题）
+• 回答一般问题，写诗、写故事、写代码（assistant 助手）
 
-UNKNOWN_COMMAND = "I don't know the command /{name}. Type /help to see what I can do."
+命令：
+/mode companion|tutor|faq|assistant|auto — 固定一种技能，或让我自动选择
+/hint on|off — 作业模式：只给提示，不给答案
+/quiz 主题 — 一个小测验（math 数学、science 科学、geography 地理、programming 编程、history 历史）
+/progress — 你的测验成绩
+/link — 让你的 Telegram 和 Discord 账号共用一份记忆
+/consent on|off — 允许（或不允许）用你的对话来训练机器人
+/reset — 开始一段新的对话
+/memory — 我记得的关于你的事（/memory delete N 删除其中一条）
+/export — 下载我保存的关于你的全部数据
+/forget — 删除我保存的关于你的全部数据
+/help — 显示这条帮助""")
+GREETING = Text("Hi{name}! ", "你好{name}！")
+UNKNOWN_COMMAND = Text("I don't know the command /{name}. Type /help to see what I can do.",
+                       "我不认识命令 /{name}。输入 /help 看看我能做什么。")
+MODE_CURRENT = Text("Current mode: {mode}. Use /mode companion|tutor|faq|assistant|auto.",
+                    "当前模式：{mode}。用 /mode companion|tutor|faq|assistant|auto 切换。")
+MODE_AUTO = Text("Mode: auto — I'll pick the best skill for each message.",
+                 "模式：auto（自动）——我会为每条消息选择最合适的技能。")
+MODE_UNKNOWN = Text("Unknown mode {mode}. Choose one of: {choices}, auto.",
+                    "没有 {mode} 这个模式。请从这些里选：{choices}, auto。")
+MODE_PINNED = Text("Mode pinned to {mode}. Use /mode auto to let me choose again.",
+                   "模式已固定为 {mode}。用 /mode auto 让我重新自动选择。")
+FORGET_CONFIRM = Text(
+    "This erases everything I store about you: messages, memories, quiz scores and settings. "
+    "It cannot be undone. Are you sure?",
+    "这会删除我保存的关于你的一切：消息、记忆、测验成绩和设置，而且无法恢复。你确定吗？")
+FORGET_YES = Text("Yes, erase everything", "确定，全部删除")
+FORGET_NO = Text("Cancel", "取消")
 
 
 @dataclass(slots=True)
@@ -50,26 +83,25 @@ def parse_command(text: str) -> tuple[str, str]:
     return name, args.strip()
 
 
-def mode_reply(args: str, current: str | None) -> tuple[str | None, str]:
-    """Validate a /mode argument: (new pinned mode or None for auto, reply text)."""
+def mode_reply(args: str, current: str | None,
+               lang: str | None = None) -> tuple[str | None, str]:
+    """Validate a /mode argument: (new pinned mode or None for auto, reply text in ``lang``)."""
     choice = args.lower().strip()
     if not choice:
-        shown = current or "auto"
-        return current, f"Current mode: {shown}. Use /mode companion|tutor|faq|assistant|auto."
+        return current, MODE_CURRENT.render(lang, mode=current or "auto")
     if choice == "auto":
-        return None, "Mode: auto — I'll pick the best skill for each message."
+        return None, MODE_AUTO.render(lang)
     if choice not in SKILLS:
-        return current, (f"Unknown mode {choice!r}. Choose one of: "
-                         f"{', '.join(SKILLS)}, auto.")
-    return choice, f"Mode pinned to {choice}. Use /mode auto to let me choose again."
+        return current, MODE_UNKNOWN.render(lang, mode=repr(choice), choices=", ".join(SKILLS))
+    return choice, MODE_PINNED.render(lang, mode=choice)
 
 
-def forget_confirmation() -> CommandResult:
+def forget_confirmation(lang: str | None = None) -> CommandResult:
     """Ask before erasing anything."""
     return CommandResult(
-        "This erases everything I store about you: messages, memories, quiz scores and settings. "
-        "It cannot be undone. Are you sure?",
-        buttons=((Button("Yes, erase everything", "forget:yes"), Button("Cancel", "forget:no")),),
+        FORGET_CONFIRM.render(lang),
+        buttons=((Button(FORGET_YES.render(lang), "forget:yes"),
+                  Button(FORGET_NO.render(lang), "forget:no")),),
     )
 
 

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from botcore.i18n import Text, detect_language
 from botcore.messages import AttachmentKind, IncomingMessage
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -18,6 +19,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t]{3,}")
 _BLANK_LINES = re.compile(r"\n{4,}")
+EMPTY = Text("I got an empty message. Type something and I'll answer!",
+             "我收到了一条空消息。写点什么吧，我会回复你的！")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,37 +32,39 @@ class CleanInput:
     truncated: bool = False
 
 
-def clean_text(raw: str, max_chars: int) -> CleanInput:
-    """Normalize ``raw``; refuse empty text; cut (and flag) text over ``max_chars``."""
+def clean_text(raw: str, max_chars: int, lang: str | None = None) -> CleanInput:
+    """Normalize ``raw``; refuse empty text (in ``lang``); cut (and flag) text over ``max_chars``."""
     text = _SURROGATE.sub("\ufffd", raw)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text).translate(_ZERO_WIDTH)
     text = _BLANK_LINES.sub("\n\n\n", _SPACES.sub("  ", text)).strip()
     if not text:
-        return CleanInput("", refusal="I got an empty message. Type something and I'll answer!")
+        return CleanInput("", refusal=EMPTY.render(lang))
     if len(text) > max_chars:
         return CleanInput(text[:max_chars], truncated=True)
     return CleanInput(text)
 
 
 _KIND_WORDS = {
-    AttachmentKind.PHOTO: "photos",
-    AttachmentKind.STICKER: "stickers",
-    AttachmentKind.VOICE: "voice messages",
-    AttachmentKind.AUDIO: "audio",
-    AttachmentKind.VIDEO: "videos",
-    AttachmentKind.DOCUMENT: "files",
-    AttachmentKind.OTHER: "that kind of message",
+    AttachmentKind.PHOTO: Text("photos", "图片"),
+    AttachmentKind.STICKER: Text("stickers", "贴纸"),
+    AttachmentKind.VOICE: Text("voice messages", "语音消息"),
+    AttachmentKind.AUDIO: Text("audio", "音频"),
+    AttachmentKind.VIDEO: Text("videos", "视频"),
+    AttachmentKind.DOCUMENT: Text("files", "文件"),
+    AttachmentKind.OTHER: Text("that kind of message", "这类消息"),
 }
+OR = Text(" or ", "或")
+ATTACHMENT = Text("Thanks! I can't look at {kinds} yet — I only understand text. "
+                  "Could you describe it in words?",
+                  "谢谢！我现在还看不了{kinds}，只能读懂文字。你能用文字描述一下吗？")
 
 
-def attachment_notice(message: IncomingMessage) -> str | None:
-    """A polite reply for attachments when there is no text to answer, else None."""
+def attachment_notice(message: IncomingMessage, lang: str | None = None) -> str | None:
+    """A polite reply (in ``lang``, else the message's) for attachments without text, else None."""
     if not message.attachments or message.text.strip():
         return None
-    kinds = sorted({_KIND_WORDS[a.kind] for a in message.attachments})
-    return (
-        f"Thanks! I can't look at {' or '.join(kinds)} yet — I only understand text. "
-        "Could you describe it in words?"
-    )
+    lang = lang or message.language or detect_language(message.text)
+    kinds = sorted({_KIND_WORDS[a.kind].render(lang) for a in message.attachments})
+    return ATTACHMENT.render(lang, kinds=OR.render(lang).join(kinds))

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from botcore import metrics
@@ -37,7 +38,7 @@ from botcore.errors import (
 )
 from botcore.faq.index import FaqAnswer, FaqIndex
 from botcore.faq.store import create_escalation
-from botcore.i18n import Text, detect_language
+from botcore.i18n import Text, turn_language
 from botcore.inference.base import ModelExecutor
 from botcore.inference.payloads import ChatTurn, GenerateRequest, Understanding
 from botcore.memory.base import ShortTermMemory, Turn, UserRecord
@@ -87,11 +88,16 @@ TRUNCATED = Text("(Your message was very long, so I only read the first {n} char
                  "（你的消息很长，我只读了前 {n} 个字符。）\n\n")
 BLOCKED = Text("An administrator has paused this bot for your account.",
                "管理员已暂停了你账户的机器人服务。")
+NO_WORDS = Text("Hmm, I'm not sure what to say to that. Could you put it another way?",
+                "嗯，我不太知道该怎么回答。你能换个说法吗？")
+LANG = "lang"
+"""Session-state field: the conversation's language (kept for messages without one, "12+5")."""
 
 
 def _lang(message: IncomingMessage) -> str:
-    """The language to answer ``message`` in: the adapter's hint, else the text's script."""
-    return message.language or detect_language(message.text) or "en"
+    """The language to answer ``message`` in: the text's script, else the message's language
+    (the platform's hint, or within a turn the conversation's language)."""
+    return turn_language(message.text, hint=message.language)
 
 
 def _opaque(value: str) -> str:
@@ -304,12 +310,13 @@ class DialogueManager:
     async def _turn(self, message: IncomingMessage, key: ConversationKey,
                     stream: ReplyStream | None, started: float,
                     cfg: dict[str, Any]) -> list[OutgoingMessage]:
+        message = await self._with_language(message, key)
         if message.callback_data is not None:
             return await self._button(message, key)
-        note = attachment_notice(message)
+        note = attachment_notice(message, _lang(message))
         if note:
             return [self._notice(message, note)]
-        clean = clean_text(message.text, self.settings.max_input_chars)
+        clean = clean_text(message.text, self.settings.max_input_chars, _lang(message))
         if clean.refusal:
             return [self._notice(message, clean.refusal)]
         user = self._users.get((message.platform, message.user_id))
@@ -322,6 +329,16 @@ class DialogueManager:
         if message.is_command:
             return await self._command(message, key, clean.text)
         return await self._chat(message, key, clean.text, clean.truncated, stream, started, cfg)
+
+    async def _with_language(self, message: IncomingMessage,
+                             key: ConversationKey) -> IncomingMessage:
+        """The message with ``language`` set to this turn's language, which the session keeps
+        (so "12+5" after Chinese messages is answered in Chinese)."""
+        state = await self._state(key)
+        lang = turn_language(message.text, known=state.get(LANG), hint=message.language)
+        if state.get(LANG) != lang:
+            await self._set_state(key, {LANG: lang})
+        return replace(message, language=lang)
 
     async def _state(self, key: ConversationKey) -> dict[str, str]:
         """Session state from the cache, rebuilt from SQL on a miss."""
@@ -404,18 +421,20 @@ class DialogueManager:
         check = screen_input(text, und.safety)
         if check.verdict is Verdict.CRISIS:
             name = state.get("user_name") or message.user_name
-            return SkillReply(crisis_reply(self.settings.crisis_resources, name), skill="companion",
-                              meta={"safety": "crisis"})
+            return SkillReply(crisis_reply(self.settings.crisis_resources, name, _lang(message),
+                                           self.settings.crisis_resources_zh),
+                              skill="companion", meta={"safety": "crisis"})
         if check.verdict is Verdict.UNSAFE_SEXUAL:
-            return SkillReply(UNSAFE_SEXUAL_REPLY, skill=state.get("skill"),
+            return SkillReply(UNSAFE_SEXUAL_REPLY.render(_lang(message)), skill=state.get("skill"),
                               meta={"safety": "sexual"})
         if check.verdict is Verdict.ABUSE:
             strikes = await self._soft(self.short.hit(
                 "abuse:" + _opaque(message.user_ref), ABUSE_STRIKES, ABUSE_WINDOW_S), 0.0)
-            text = ABUSE_PAUSE.format(m=max(1, round(strikes / 60))) if strikes else ABUSE_REPLY
+            text = (ABUSE_PAUSE.render(_lang(message), m=max(1, round(strikes / 60))) if strikes
+                    else ABUSE_REPLY.render(_lang(message)))
             return SkillReply(text, skill=state.get("skill"), meta={"safety": "abuse"})
         if check.verdict is Verdict.INJECTION:
-            return SkillReply(INJECTION_REPLY, skill=state.get("skill"),
+            return SkillReply(INJECTION_REPLY.render(_lang(message)), skill=state.get("skill"),
                               meta={"safety": "prompt_injection"})
         default = cfg.get("default_skill")
         pinned = state.get("mode") or (default if default in SKILLS else None)
@@ -453,8 +472,8 @@ class DialogueManager:
             log.error("generation failed: %s", exc)
             return SkillReply(MODEL_DOWN.render(_lang(message)), skill=skill,
                               meta={"error": "inference"})
-        reply.text = screen_output(reply.text, self.settings.secrets_in_prompt).strip() or (
-            "Hmm, I'm not sure what to say to that. Could you put it another way?")
+        reply.text = screen_output(reply.text, self.settings.secrets_in_prompt,
+                                   _lang(message)).strip() or NO_WORDS.render(_lang(message))
         reply.skill = reply.skill or skill
         if reply.meta.get("escalate"):
             await self._sql(lambda: create_escalation(self.sql, key, message.user_id, text))

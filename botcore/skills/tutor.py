@@ -10,6 +10,7 @@ import re
 
 from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.prompt import build_messages
+from botcore.i18n import Text, language_of
 from botcore.skills.prompts import tutor_prompt
 
 _EXPR = re.compile(r"([-+*/^().\d\s]{3,})")
@@ -35,9 +36,15 @@ def exact_arithmetic(text: str) -> str | None:
 
 
 _PRODUCT = re.compile(r"^\s*(\d{1,6})\s*[*x×]\s*(\d{1,6})\s*$")
+MULTIPLICATION_STEPS = Text(
+    "1. Split {b} into {tens} + {ones}.\n2. {a} × {tens} = {at}\n3. {a} × {ones} = {ao}\n"
+    "4. Add them: {at} + {ao} = {ab}\n\nSo {a} × {b} = {ab}.",
+    "1. 把 {b} 拆成 {tens} + {ones}。\n2. {a} × {tens} = {at}\n3. {a} × {ones} = {ao}\n"
+    "4. 相加：{at} + {ao} = {ab}\n\n所以 {a} × {b} = {ab}。",
+)
 
 
-def multiplication_steps(expression: str) -> str | None:
+def multiplication_steps(expression: str, lang: str | None = None) -> str | None:
     """Exact steps for ``a * b`` by splitting ``b`` into tens and ones (None for other forms)."""
     m = _PRODUCT.match(expression)
     if not m:
@@ -46,18 +53,15 @@ def multiplication_steps(expression: str) -> str | None:
     tens, ones = b - b % 10, b % 10
     if not tens or not ones:
         return None
-    return (f"1. Split {b} into {tens} + {ones}.\n"
-            f"2. {a} × {tens} = {a * tens}\n"
-            f"3. {a} × {ones} = {a * ones}\n"
-            f"4. Add them: {a * tens} + {a * ones} = {a * b}\n\n"
-            f"So {a} × {b} = {a * b}.")
+    return MULTIPLICATION_STEPS.render(lang, a=a, b=b, tens=tens, ones=ones, at=a * tens,
+                                       ao=a * ones, ab=a * b)
 
 
 async def respond(ctx: TurnContext) -> SkillReply:
     """Explain (or hint, in homework mode) with exact arithmetic where it applies."""
     hint_mode = ctx.state.get("hint_mode") == "1"
     exact = None if hint_mode else exact_arithmetic(ctx.text)
-    steps = multiplication_steps(exact.split(" = ")[0]) if exact else None
+    steps = multiplication_steps(exact.split(" = ")[0], language_of(ctx.message)) if exact else None
     if steps:  # exact, checkable steps beat a small model's arithmetic
         return SkillReply(steps, skill="tutor", meta={"exact": exact})
     system = tutor_prompt(ctx.settings, hint_mode)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -13,9 +14,20 @@ from typing import Any
 
 import yaml
 
+from botcore.i18n import Text, normalize_lang
+
 MATH_TOPICS = {"math", "maths", "arithmetic", "addition", "subtraction", "multiplication",
                "division", "fractions", "times tables"}
+ZH_TOPICS = {"数学": "math", "算术": "math", "科学": "science", "地理": "geography",
+             "编程": "programming", "程序": "programming", "历史": "history"}
 QUIZ_LENGTH = 5
+TOPIC_NAMES = {"math": Text("math", "数学"), "science": Text("science", "科学"),
+               "geography": Text("geography", "地理"), "programming": Text("programming", "编程"),
+               "history": Text("history", "历史")}
+WHAT_IS = Text("What is {expr}?", "{expr} 等于多少？")
+WHAT_IS_FRACTION = Text("What is {expr}? (a fraction or decimal)", "{expr} 等于多少？（写分数或小数）")
+FRACTION_WHY = Text("Common denominator: {expr} = {value}.", "先通分：{expr} = {value}。")
+QUESTION = Text("Question {n}/{total} ({topic}): {prompt}", "第 {n}/{total} 题（{topic}）：{prompt}")
 
 
 @dataclass(slots=True)
@@ -70,26 +82,36 @@ def topics() -> list[str]:
     return ["math", *sorted(_bank())]
 
 
+def topic_name(topic: str, lang: str | None = None) -> str:
+    """A topic's name in ``lang`` (bank topics without a translation keep their own name)."""
+    name = TOPIC_NAMES.get(topic)
+    return name.render(lang) if name else topic
+
+
 def normalize_topic(text: str) -> str | None:
-    """Map what the user typed to a known topic (None if unknown)."""
+    """Map what the user typed (English or Chinese) to a known topic (None if unknown)."""
     t = text.strip().lower()
     if not t or t in MATH_TOPICS or "math" in t:
         return "math"
+    for word, topic in ZH_TOPICS.items():
+        if word in t and (topic == "math" or topic in _bank()):
+            return topic
     for topic in _bank():
         if t == topic or t.rstrip("s") == topic.rstrip("s") or topic.startswith(t):
             return topic
     return None
 
 
-def _math_question(rng: random.Random) -> QuizQuestion:
+def _math_question(rng: random.Random, lang: str | None = None) -> QuizQuestion:
     import sympy
 
     kind = rng.choice(["+", "-", "*", "/", "frac"])
     if kind == "frac":
         a, b, c, d = rng.randint(1, 5), rng.randint(2, 6), rng.randint(1, 5), rng.randint(2, 6)
         value = sympy.Rational(a, b) + sympy.Rational(c, d)
-        return QuizQuestion(f"What is {a}/{b} + {c}/{d}? (a fraction or decimal)", str(value),
-                            why=f"Common denominator: {a}/{b} + {c}/{d} = {value}.")
+        frac = f"{a}/{b} + {c}/{d}"
+        return QuizQuestion(WHAT_IS_FRACTION.render(lang, expr=frac), str(value),
+                            why=FRACTION_WHY.render(lang, expr=frac, value=value))
     if kind == "/":
         b, q = rng.randint(2, 12), rng.randint(2, 12)
         a = b * q
@@ -97,21 +119,33 @@ def _math_question(rng: random.Random) -> QuizQuestion:
         a, b = rng.randint(2, 99 if kind != "*" else 15), rng.randint(2, 99 if kind != "*" else 15)
     expr = f"{a} {kind} {b}"
     value = sympy.sympify(expr.replace("/", "/"))
-    return QuizQuestion(f"What is {expr}?", str(value), why=f"{expr} = {value}.")
+    return QuizQuestion(WHAT_IS.render(lang, expr=expr), str(value), why=f"{expr} = {value}.")
 
 
-def make_quiz(topic: str, *, seed: int | None = None, length: int = QUIZ_LENGTH) -> Quiz:
-    """A new quiz on a known topic (see :func:`normalize_topic`)."""
+def _localized(item: dict[str, Any], lang: str | None) -> tuple[str, list[str], str, str]:
+    """(question, choices, answer, why) of a bank item in ``lang`` (English when untranslated)."""
+    choices = [str(c) for c in item["choices"]]
+    answer, why = str(item["answer"]), str(item.get("why", ""))
+    zh = item.get("zh")
+    if normalize_lang(lang) != "zh" or not zh or len(zh.get("choices", ())) != len(choices):
+        return str(item["q"]), choices, answer, why
+    local = [str(c) for c in zh["choices"]]
+    return str(zh["q"]), local, local[choices.index(answer)], str(zh.get("why", why))
+
+
+def make_quiz(topic: str, *, seed: int | None = None, length: int = QUIZ_LENGTH,
+              lang: str | None = None) -> Quiz:
+    """A new quiz on a known topic (see :func:`normalize_topic`), asked in ``lang``."""
     rng = random.Random(seed)
     if topic == "math":
-        return Quiz(topic, [_math_question(rng) for _ in range(length)])
+        return Quiz(topic, [_math_question(rng, lang) for _ in range(length)])
     items = list(_bank()[topic])
     rng.shuffle(items)
     questions = []
     for item in items[:length]:
-        choices = list(item["choices"])
+        prompt, choices, answer, why = _localized(item, lang)
         rng.shuffle(choices)
-        questions.append(QuizQuestion(item["q"], str(item["answer"]), choices, item.get("why", "")))
+        questions.append(QuizQuestion(prompt, answer, choices, why))
     return Quiz(topic, questions)
 
 
@@ -120,9 +154,9 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:\s*/\s*-?\d+)?")
 
 def is_correct(question: QuizQuestion, reply: str) -> bool:
     """Grade exactly: numbers by value (3/4 == 0.75), choices by text, letter or number."""
-    text = reply.strip()
+    text = unicodedata.normalize("NFKC", reply).strip()  # full-width digits and letters
     if question.choices:
-        low = text.lower().strip(" .!)")
+        low = text.lower().strip(" .!)。！）")
         for i, choice in enumerate(question.choices):
             if low in {choice.lower(), chr(ord("a") + i), str(i + 1)}:
                 return choice == question.answer
@@ -139,10 +173,11 @@ def is_correct(question: QuizQuestion, reply: str) -> bool:
         return False
 
 
-def format_question(quiz: Quiz) -> str:
-    """The current question as text (choices lettered)."""
+def format_question(quiz: Quiz, lang: str | None = None) -> str:
+    """The current question as text in ``lang`` (choices lettered)."""
     q = quiz.current
-    head = f"Question {quiz.index + 1}/{len(quiz.questions)} ({quiz.topic}): {q.prompt}"
+    head = QUESTION.render(lang, n=quiz.index + 1, total=len(quiz.questions),
+                           topic=topic_name(quiz.topic, lang), prompt=q.prompt)
     if q.choices:
         head += "\n" + "\n".join(f"{chr(ord('A') + i)}) {c}" for i, c in enumerate(q.choices))
     return head

@@ -89,6 +89,7 @@ async def test_private_turn_with_the_real_runtime_exact_calls(
     assert api.methods() == [
         "getMe",
         "setMyCommands",
+        "setMyCommands",  # the menu in Chinese (language_code zh)
         "deleteWebhook",
         "sendChatAction",
         "sendMessage",
@@ -331,6 +332,7 @@ async def test_botctl_run_telegram_subprocess(server: FakeBotApiServer, tmp_path
     assert api.methods() == [
         "getMe",
         "setMyCommands",
+        "setMyCommands",  # the menu in Chinese (language_code zh)
         "deleteWebhook",
         "sendChatAction",
         "sendMessage",  # /start: help text

@@ -82,8 +82,12 @@ def _echo(m: IncomingMessage) -> list[OutgoingMessage]:
 async def test_start_checks_the_token_and_registers_the_command_menu(tmp_path: Path) -> None:
     h = Harness(tmp_path, ScriptedHandler())
     await h.adapter.start()
-    assert h.api.methods() == ["getMe", "setMyCommands"]
+    assert h.api.methods() == ["getMe", "setMyCommands", "setMyCommands"]
     commands = h.api.of("setMyCommands")[0].params["commands"]
+    chinese = h.api.of("setMyCommands")[1].params
+    assert chinese["language_code"] == "zh"
+    assert [c["command"] for c in chinese["commands"]] == [c.command for c in COMMANDS]
+    assert any("对话" in c["description"] for c in chinese["commands"])
     assert [c["command"] for c in commands] == [c.command for c in COMMANDS]
     assert [c["command"] for c in commands] == [
         "start",

@@ -7,13 +7,15 @@ import pkgutil
 
 import pytest
 
+import adapters
 import botcore
 from botcore.i18n import Text, catalog, detect_language, normalize_lang
 
 
 def _import_all() -> None:
-    for mod in pkgutil.walk_packages(botcore.__path__, "botcore."):
-        importlib.import_module(mod.name)
+    for package in (botcore, adapters):
+        for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(mod.name)
 
 
 def test_every_fixed_text_has_both_languages_and_the_same_placeholders() -> None:

@@ -33,7 +33,7 @@ async def test_non_admins_are_refused_and_audited(tmp_path: Path) -> None:
         stranger = message("telegram", "101", "/admin broadcast all hi")
         same_id_other_platform = message("discord", "1", "/admin stats")
         for who, args in ((stranger, "broadcast all hi"), (same_id_other_platform, "stats")):
-            assert await admin(rt, args, who) == REFUSED
+            assert await admin(rt, args, who) == REFUSED.en
         audit = await list_audit(rt.long_term)
         assert [(a["actor"], a["action"]) for a in audit] == [
             ("chat:discord:1", "admin.denied"), ("chat:telegram:101", "admin.denied")]
@@ -55,7 +55,7 @@ async def test_through_the_dialogue_manager(tmp_path: Path) -> None:
 async def test_a_malformed_admin_list_allows_nobody(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, admin_ids="telegram:1,oops")
     async with open_runtime(settings) as rt:
-        assert await admin(rt, "stats") == REFUSED
+        assert await admin(rt, "stats") == REFUSED.en
 
 
 async def test_admin_commands_do_what_they_say(tmp_path: Path) -> None:
