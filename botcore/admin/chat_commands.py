@@ -188,10 +188,10 @@ async def _run(settings: Settings, sql: SqlMemory, short: ShortTermMemory, actor
     if sub == "user":
         platform, uid = await us.resolve_user(sql, rest)
         d = await us.user_details(sql, platform, uid)
-        status = STATUS_BLOCKED if d["blocked"] else STATUS_ACTIVE if d["active"] else STATUS_INACTIVE
+        state = STATUS_BLOCKED if d["blocked"] else STATUS_ACTIVE if d["active"] else STATUS_INACTIVE
         return (USER_LINE.render(lang, ref=d["ref"], name=d["display_name"] or NO_NAME.render(lang),
                                  messages=d["messages"], facts=d["facts"], seen=d["last_seen_at"],
-                                 status=status.render(lang), open=d["open_escalations"]),
+                                 status=state.render(lang), open=d["open_escalations"]),
                 "users.show",
                 f"{platform}:{uid}", None)
     raise InputError(f"unknown admin command {sub[:40]!r}. Type /admin help.")
