@@ -13,7 +13,10 @@ from botcore.messages import Button, ConversationKey, IncomingMessage
 
 
 class Generate(Protocol):
-    """Generate a reply for chat ``messages`` (streams to the adapter when it can)."""
+    """Generate a reply for chat ``messages`` (streams to the adapter when it can).
+
+    ``live=False`` never streams: for text that is checked before anyone may see it.
+    """
 
     def __call__(
         self,
@@ -21,6 +24,7 @@ class Generate(Protocol):
         *,
         temperature: float = ...,
         max_new_tokens: int | None = ...,
+        live: bool = ...,
     ) -> Awaitable[str]: ...
 
 

@@ -485,27 +485,28 @@ class DialogueManager:
         request_id = f"{message.platform}:{message.chat_id}:{message.message_id}"
 
         async def generate(messages: list[ChatTurn], *, temperature: float = 0.7,
-                           max_new_tokens: int | None = None) -> str:
+                           max_new_tokens: int | None = None, live: bool = True) -> str:
+            out = stream if live else None  # checked text is shown only once it is final
             request = GenerateRequest(
                 request_id=request_id, skill=skill, messages=messages,
                 max_new_tokens=min(max_new_tokens or settings.max_new_tokens,
                                    settings.max_new_tokens),
-                temperature=temperature, stream=stream is not None,
+                temperature=temperature, stream=out is not None,
                 stop=["<|im_end|>", "\nUser:", "\nuser:"],
             )
             parts: list[str] = []
 
             async def on_delta(delta: str) -> None:
                 parts.append(delta)
-                if stream is not None:
+                if out is not None:
                     try:
-                        await stream.update("".join(parts))
+                        await out.update("".join(parts))
                     except BotcoreError as exc:  # a failed edit must not lose the answer
                         log.warning("stream update failed: %s", exc)
 
             try:
                 result = await asyncio.wait_for(
-                    self.executor.generate(request, on_delta if stream is not None else None),
+                    self.executor.generate(request, on_delta if out is not None else None),
                     settings.reply_timeout_s)
             except TimeoutError as exc:
                 raise InferenceTimeout(f"no reply within {settings.reply_timeout_s}s") from exc

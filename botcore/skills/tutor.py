@@ -1,75 +1,81 @@
-"""Tutor: step-by-step explanations; hints instead of answers in homework mode.
+"""Tutor: exact worked steps from the solver; the model only explains, and is checked.
 
-Arithmetic is never left to the model: a plain expression ("what is 17*23?") is computed exactly
-with sympy and the result is stated first.
+A computable question (arithmetic, percentages, fractions, powers and roots, unit conversions,
+linear equations and 2×2 systems, simple word problems — English or Chinese) is solved by
+:mod:`botcore.tutoring.solver` and its steps are rendered by code in the user's language. The
+model may add a short explanation before them; every number in it is checked against the
+solver's values and the explanation is dropped when one is not verified. Other questions go to
+the model; when the question asks for a number and the model's reply holds one the question did
+not give, the reply is replaced by an honest "let's set it up together". Homework mode
+(``/hint on``) gives the first step only.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 
 from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.prompt import build_messages
-from botcore.i18n import Text, language_of
-from botcore.skills.prompts import tutor_prompt
-
-_EXPR = re.compile(r"([-+*/^().\d\s]{3,})")
-
-
-def exact_arithmetic(text: str) -> str | None:
-    """Evaluate the arithmetic expression in ``text`` exactly, or None if there is none."""
-    import sympy
-
-    for candidate in sorted(_EXPR.findall(text.replace("×", "*").replace("÷", "/")), key=len,
-                            reverse=True):
-        expr = candidate.strip().replace("^", "**")
-        if not re.search(r"\d\s*[-+*/]", expr) and "**" not in expr:
-            continue
-        try:
-            value = sympy.sympify(expr, evaluate=True)
-        except (sympy.SympifyError, SyntaxError, TypeError, ZeroDivisionError):
-            continue
-        if value.is_number and value.is_finite:
-            result = value if value.is_Integer or value.is_Rational else sympy.N(value, 8)
-            return f"{candidate.strip()} = {result}"
-    return None
-
-
-_PRODUCT = re.compile(r"^\s*(\d{1,6})\s*[*x×]\s*(\d{1,6})\s*$")
-MULTIPLICATION_STEPS = Text(
-    "1. Split {b} into {tens} + {ones}.\n2. {a} × {tens} = {at}\n3. {a} × {ones} = {ao}\n"
-    "4. Add them: {at} + {ao} = {ab}\n\nSo {a} × {b} = {ab}.",
-    "1. 把 {b} 拆成 {tens} + {ones}。\n2. {a} × {tens} = {at}\n3. {a} × {ones} = {ao}\n"
-    "4. 相加：{at} + {ao} = {ab}\n\n所以 {a} × {b} = {ab}。",
+from botcore.i18n import language_of
+from botcore.inference.payloads import ChatTurn
+from botcore.skills.prompts import persona, tutor_prompt
+from botcore.tutoring.solver import solve
+from botcore.tutoring.solver_reply import (
+    EXPLAIN_PROMPT,
+    check_numbers,
+    looks_computational,
+    not_sure,
+    render_hint,
+    render_steps,
+    trim_explanation,
 )
+from botcore.tutoring.solver_types import Solution
+
+log = logging.getLogger(__name__)
 
 
-def multiplication_steps(expression: str, lang: str | None = None) -> str | None:
-    """Exact steps for ``a * b`` by splitting ``b`` into tens and ones (None for other forms)."""
-    m = _PRODUCT.match(expression)
-    if not m:
-        return None
-    a, b = int(m.group(1)), int(m.group(2))
-    tens, ones = b - b % 10, b % 10
-    if not tens or not ones:
-        return None
-    return MULTIPLICATION_STEPS.render(lang, a=a, b=b, tens=tens, ones=ones, at=a * tens,
-                                       ao=a * ones, ab=a * b)
+def _lang(ctx: TurnContext) -> str:
+    return language_of(ctx.message)
+
+
+async def _explanation(ctx: TurnContext, solution: Solution, lang: str) -> str:
+    """The model's short explanation, or "" when it is empty or states an unverified number."""
+    if lang == "zh" and not ctx.settings.generator_model:
+        return ""  # the bundled generator writes no Chinese: code-rendered steps only
+    system = f"{persona(ctx.settings)} You are a patient tutor. {EXPLAIN_PROMPT.render(lang)}"
+    messages = [ChatTurn(role="system", content=system), ChatTurn(role="user", content=ctx.text)]
+    text = trim_explanation(await ctx.generate(messages, temperature=0.3, max_new_tokens=60,
+                                               live=False))
+    check = check_numbers(text, ctx.text, solution)
+    if not check.ok:
+        log.info("tutor: model explanation dropped, unverified numbers %s", check.unverified)
+        return ""
+    return text
 
 
 async def respond(ctx: TurnContext) -> SkillReply:
-    """Explain (or hint, in homework mode) with exact arithmetic where it applies."""
+    """Exact steps (or the first step in homework mode); the model's text only when verified."""
+    lang = _lang(ctx)
     hint_mode = ctx.state.get("hint_mode") == "1"
-    exact = None if hint_mode else exact_arithmetic(ctx.text)
-    steps = multiplication_steps(exact.split(" = ")[0], language_of(ctx.message)) if exact else None
-    if steps:  # exact, checkable steps beat a small model's arithmetic
-        return SkillReply(steps, skill="tutor", meta={"exact": exact})
+    solution = solve(ctx.text)
+    if solution is not None:
+        meta = {"solver": solution.kind, "answer": [str(a.value) for a in solution.answers]}
+        if hint_mode:
+            return SkillReply(render_hint(solution, lang), skill="tutor", meta=meta | {"hint": True})
+        steps = render_steps(solution, lang)
+        explanation = await _explanation(ctx, solution, lang)
+        text = f"{explanation}\n\n{steps}" if explanation else steps
+        return SkillReply(text, skill="tutor", meta=meta | {"explained": bool(explanation)})
     system = tutor_prompt(ctx.settings, hint_mode)
-    if exact:
-        system += f" The exact result is {exact}."
     messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts,
                               summary=ctx.summary)
-    text = await ctx.generate(messages, temperature=0.3, max_new_tokens=128)
-    if exact and exact.split("= ")[-1] not in text:
-        text = f"{exact}\n\n{text}"
-    return SkillReply(text, skill="tutor", meta={"exact": exact} if exact else {})
+    computational = looks_computational(ctx.text)
+    text = await ctx.generate(messages, temperature=0.3, max_new_tokens=128,
+                              live=not computational)
+    if computational:
+        check = check_numbers(text, ctx.text, None)
+        if not check.ok:
+            log.info("tutor: model reply replaced, unverified numbers %s", check.unverified)
+            return SkillReply(not_sure(ctx.text, lang), skill="tutor",
+                              meta={"solver": None, "replaced": True})
+    return SkillReply(text, skill="tutor")

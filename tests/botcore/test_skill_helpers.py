@@ -6,27 +6,27 @@ from __future__ import annotations
 import pytest
 
 from botcore.skills.assistant import balance_fences
-from botcore.skills.tutor import exact_arithmetic, multiplication_steps
 from botcore.tutoring.quiz import QuizQuestion, is_correct, make_quiz, normalize_topic
+from botcore.tutoring.solver import solve
+from botcore.tutoring.solver_reply import render_steps
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("what is 17*23?", "17*23 = 391"),
-    ("compute (3 + 4) ^ 2 please", "(3 + 4) ^ 2 = 49"),
-    ("1/3 + 1/6", "1/3 + 1/6 = 1/2"),
-    ("tell me about cats", None),
-    ("divide 5 / 0", None),
+    ("what is 17*23?", "Answer: 391"),
+    ("compute (3 + 4) ^ 2 please", "Answer: 49"),
+    ("1/3 + 1/6", "Answer: 1/2 = 0.5"),
 ])
-def test_exact_arithmetic(text: str, expected: str | None) -> None:
-    assert exact_arithmetic(text) == expected
+def test_exact_arithmetic(text: str, expected: str) -> None:
+    solution = solve(text)
+    assert solution is not None and render_steps(solution, "en").endswith(expected)
+    assert solve("tell me about cats") is None and solve("divide 5 / 0") is None
 
 
 def test_multiplication_steps_add_up() -> None:
-    steps = multiplication_steps("17 * 23")
-    assert steps is not None and steps.endswith("So 17 × 23 = 391.")
-    assert "340 + 51 = 391" in steps
-    assert multiplication_steps("17 + 23") is None
-    assert multiplication_steps("17 * 20") is None  # nothing to split
+    steps = render_steps(solve("17 * 23"), "en")  # type: ignore[arg-type]
+    assert "Add them: 340 + 51 = 391" in steps and steps.endswith("Answer: 391")
+    assert "Split" not in render_steps(solve("17 + 23"), "en")  # type: ignore[arg-type]
+    assert "Split" not in render_steps(solve("17 * 20"), "en")  # type: ignore[arg-type]
 
 
 def test_unbalanced_code_fences_are_repaired() -> None:
