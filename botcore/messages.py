@@ -129,6 +129,20 @@ class OutgoingFile:
 
 
 @dataclass(frozen=True, slots=True)
+class PrivateDelivery:
+    """A reply that only ``user_id`` may see, asked for in a group.
+
+    Adapters send it privately (a DM, or an ephemeral answer to a slash command or button) and
+    never in the group; in the group they post ``sent_notice`` once it went out, or ``refusal``
+    when the user cannot be messaged privately (e.g. never started a DM with the bot).
+    """
+
+    user_id: str
+    sent_notice: str
+    refusal: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     """One reply. ``text`` uses a small Markdown subset: ``**bold**``, ``*italic*``, `` `code` ``
     and fenced code blocks; adapters escape everything else for their platform.
@@ -138,6 +152,8 @@ class OutgoingMessage:
         turn_id: the stored id of the bot message (for feedback buttons), when persisted.
         skill: which skill produced it (``None`` for commands and system notices).
         notice: a system message (rate limit, error) rather than a model answer.
+        private: set when the reply must reach only one user privately (see
+            :class:`PrivateDelivery`); ``chat_id`` is then the group it was asked in.
     """
 
     text: str
@@ -149,3 +165,4 @@ class OutgoingMessage:
     turn_id: int | None = None
     skill: str | None = None
     notice: bool = False
+    private: PrivateDelivery | None = None

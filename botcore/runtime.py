@@ -15,6 +15,7 @@ from botcore.dialogue.manager import DialogueManager
 from botcore.inference.base import ModelExecutor
 from botcore.memory.base import ShortTermMemory
 from botcore.memory.factory import open_long_term, open_short_term
+from botcore.memory.local_store import InProcessMemoryLock
 from botcore.memory.sql_store import SqlMemory
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,15 @@ async def open_runtime(
     own_executor = executor is None
     exe = executor if executor is not None else open_executor(settings)
     manager = DialogueManager(settings, short_term, long_term, exe)
+    marker = None
+    if not settings.redis_url:  # tell `botctl users forget` this process holds memory
+        marker = InProcessMemoryLock(settings.data_dir)
+        marker.acquire()
     try:
         yield Runtime(settings, short_term, long_term, exe, manager)
     finally:
+        if marker is not None:
+            marker.release()
         await manager.aclose()
         if own_executor:
             await exe.aclose()

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -28,10 +29,11 @@ from adapters.discord.render import render_replies
 from adapters.discord.sinks import NO_MENTIONS, ChannelSink, FollowupSink
 from adapters.discord.stream import EDIT_INTERVAL_S, ThrottledStream
 from adapters.discord.views import CallbackButton
+from botcore.dialogue.commands import is_private_command
 from botcore.dialogue.protocols import TurnHandler
 from botcore.errors import BotcoreError
 from botcore.i18n import Text
-from botcore.messages import ChatType, IncomingMessage
+from botcore.messages import ChatType, IncomingMessage, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +177,10 @@ class BotcoreClient(discord.Client):
             await self._answer_message(message, incoming)
 
     async def _answer_message(self, message: discord.Message, incoming: IncomingMessage) -> None:
+        if incoming.chat_type is ChatType.GROUP and is_private_command(incoming.text):
+            stream_ok = False  # never show a private answer in the channel, not even streamed
+        else:
+            stream_ok = self.streaming
         sink = ChannelSink(message.channel)
         reference = str(message.id) if incoming.chat_type is ChatType.GROUP else None
         stream = ThrottledStream(sink, reference=reference, interval_s=self.stream_interval_s)
@@ -182,9 +188,10 @@ class BotcoreClient(discord.Client):
         try:
             try:
                 async with _typing(sink):
-                    replies = await self.handler.handle(incoming, stream if self.streaming else None)
+                    replies = await self.handler.handle(incoming, stream if stream_ok else None)
             finally:
                 await stream.close()
+            replies = await self._privately(message.author, replies)
             await render_replies(sink, replies, reference=reference, streamed=stream.message)
         except discord.HTTPException as exc:
             log.warning("discord: could not reply in channel %s: %s", incoming.chat_id, exc)
@@ -197,6 +204,29 @@ class BotcoreClient(discord.Client):
             stream.edits,
         )
 
+    @staticmethod
+    async def _privately(user: discord.abc.User, replies: list[OutgoingMessage]
+                         ) -> list[OutgoingMessage]:
+        """Send the private replies (asked for in a channel) by DM; in their place the channel
+        gets "sent privately", or the refusal when the user does not accept DMs from the bot."""
+        out: list[OutgoingMessage] = []
+        for reply in replies:
+            if reply.private is None:
+                out.append(reply)
+                continue
+            try:
+                dm = await user.create_dm()
+                sent = await render_replies(ChannelSink(dm), [replace(reply, private=None)])
+                ok = bool(sent)
+            except discord.HTTPException as exc:  # 50007: cannot send messages to this user
+                log.info("discord: no DM to user %s: %s", reply.private.user_id, exc)
+                ok = False
+            out.append(OutgoingMessage(
+                reply.private.sent_notice if ok else reply.private.refusal, reply.chat_id,
+                thread_id=reply.thread_id, reply_to_message_id=reply.reply_to_message_id,
+                notice=True))
+        return out
+
     # interactions --------------------------------------------------------------------------
 
     async def handle_button(self, interaction: discord.Interaction[Any], data: str) -> None:
@@ -208,12 +238,16 @@ class BotcoreClient(discord.Client):
             incoming = interaction_to_incoming(interaction, "", callback_data=data)
             replies = await self.handler.handle(incoming)
             try:
-                await render_replies(FollowupSink(interaction), replies)
+                for reply in replies:  # a private answer is ephemeral: only the presser sees it
+                    await render_replies(FollowupSink(interaction, ephemeral=reply.private
+                                                      is not None), [replace(reply, private=None)])
             except discord.HTTPException as exc:
                 log.warning("discord: could not answer a button press: %s", exc)
 
     async def run_command(self, interaction: discord.Interaction[Any], text: str, *, ephemeral: bool) -> None:
-        """A slash command: defer within Discord's 3 s, then answer by followup."""
+        """A slash command: defer within Discord's 3 s, then answer by followup. A private
+        command (``/export``, also as ``/ask question:/export``) is ephemeral from the start."""
+        ephemeral = ephemeral or is_private_command(text)
         await interaction.response.defer(thinking=True, ephemeral=ephemeral)
         async with self._tracked():
             if not self.accepting:
@@ -224,6 +258,9 @@ class BotcoreClient(discord.Client):
                 return
             incoming = interaction_to_incoming(interaction, text)
             replies = await self.handler.handle(incoming)
+            if not ephemeral:  # the deferral is public: a private answer goes by DM instead
+                replies = await self._privately(interaction.user, replies)
+            replies = [replace(r, private=None) for r in replies]
             try:
                 sent = await render_replies(FollowupSink(interaction, ephemeral=ephemeral), replies)
                 if not sent:  # nothing to say: remove the "thinking…" placeholder

@@ -137,6 +137,9 @@ async def deliver(
     calls = 0
     try:
         for out in replies:
+            if out.private is not None and not base.private:
+                calls += await _deliver_privately(sender, base, out)
+                continue
             target = Target(
                 chat_id=_as_int(out.chat_id) or base.chat_id,
                 thread_id=_as_int(out.thread_id) or base.thread_id,
@@ -167,6 +170,40 @@ async def deliver(
                 log.warning("reply with buttons but no text in chat %s: not sent", out.chat_id)
     except RecipientGone:
         return calls
+    return calls
+
+
+async def _deliver_privately(sender: Sender, base: Target, out: OutgoingMessage) -> int:
+    """A reply only its user may see, asked for in a group: sent to their private chat (whose id
+    is the user id on Telegram); the group gets "sent privately", or the refusal when Telegram
+    will not let the bot start a private chat with that user."""
+    assert out.private is not None
+    calls = 0
+    dm_id = _as_int(out.private.user_id)
+    ok = dm_id is not None
+    if dm_id is not None:
+        dm = Target(chat_id=dm_id, user_id=out.private.user_id, private=True)
+        markup = keyboard(out.buttons)
+        try:
+            parts = render(out.text)
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1 and out.file is None
+                sent = await sender.send_part(dm, part, markup if last else None, reply=False)
+                calls += 1
+                ok = ok and sent is not None
+            if out.file is not None and ok:
+                ok = await sender.send_file(dm, out.file.filename, out.file.content,
+                                            markup) is not None
+                calls += 1
+        except RecipientGone:  # never started a private chat with the bot, or blocked it
+            ok = False
+    group = Target(chat_id=_as_int(out.chat_id) or base.chat_id,
+                   thread_id=_as_int(out.thread_id) or base.thread_id,
+                   reply_to=_as_int(out.reply_to_message_id) or base.reply_to,
+                   user_id=base.user_id, private=False)
+    for part in render(out.private.sent_notice if ok else out.private.refusal):
+        await sender.send_part(group, part)
+        calls += 1
     return calls
 
 

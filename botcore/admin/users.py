@@ -14,6 +14,7 @@ from botcore.admin.timeutil import iso
 from botcore.errors import InputError, StorageError, StorageUnavailable
 from botcore.memory import sql_models as m
 from botcore.memory.base import ShortTermMemory
+from botcore.memory.erase import erase_short_term
 from botcore.memory.sql_store import SqlMemory
 
 log = logging.getLogger(__name__)
@@ -147,9 +148,10 @@ async def user_details(store: SqlMemory, platform: str, uid: str) -> dict[str, A
 async def forget_user(store: SqlMemory, short: ShortTermMemory, platform: str,
                       uid: str) -> dict[str, int]:
     """Erase the user everywhere, as ``/forget`` does: SQL rows, then short-term (Redis) keys."""
+    identities, shared = await store.erasure_targets(platform, uid)
     rows = await store.forget_user(platform, uid)
     try:
-        keys = await short.forget_user(platform, uid)
+        keys = await erase_short_term(short, identities, shared)
     except StorageUnavailable as exc:
         raise StorageError(f"erased {platform}:{uid} from the database, but short-term memory is "
                            f"unreachable ({exc}); run the same command again when it is back"

@@ -15,6 +15,7 @@ from botcore.admin.session import AdminStores
 from botcore.admin.tables import print_table, with_admin
 from botcore.cli import common
 from botcore.errors import InputError
+from botcore.memory.local_store import in_process_memory_in_use
 
 users_app = typer.Typer(
     help="Find, inspect, block, forget, export and purge users.\n\n"
@@ -131,6 +132,10 @@ def forget(who: UserArg, yes: YesOpt = False, json_out: JsonOpt = False) -> None
             common.fail(str(exc), code=2)
     else:
         platform, uid = common.run(with_admin(s, lambda st: us.resolve_user(st.sql, who)))
+    if not s.redis_url and in_process_memory_in_use(s.data_dir):
+        common.fail("a running bot keeps short-term memory in its own process (no "
+                    "BOTCORE_REDIS_URL) and cannot be reached from here: nothing was erased; "
+                    "stop the bot first, or have the user send /forget in the chat")
     if not yes and not typer.confirm(f"Erase everything stored about {platform}:{uid}? "
                                      "This cannot be undone", default=False):
         common.fail("aborted: nothing was erased")

@@ -7,8 +7,16 @@ from typing import TYPE_CHECKING
 
 from botcore.dialogue import commands as cmd
 from botcore.i18n import Text, language_of
-from botcore.memory.identity import offer_link, redeem_link
-from botcore.messages import Button, ConversationKey, IncomingMessage
+from botcore.memory.identity import (
+    LinkOutcome,
+    burn_code,
+    notify_linked,
+    offer_link,
+    redeem_link,
+    unlink,
+)
+from botcore.memory.sql_store import MAX_ROW_ID, PRIVATE_SCOPE
+from botcore.messages import Button, ChatType, ConversationKey, IncomingMessage
 from botcore.tutoring import quiz as quizzes
 from botcore.tutoring import store as tutoring_store
 
@@ -50,15 +58,32 @@ CONSENT_ON = Text("Thank you! Your conversations may help train the bot.",
                   "谢谢！你的对话可以用来帮助训练机器人。")
 CONSENT_OFF = Text("Okay: your conversations will not be used for training.",
                    "好的：你的对话不会被用于训练。")
-LINK_CODE = Text("Your link code is {code} (valid 10 minutes). Send /link {code} to me on your "
-                 "other platform to share one memory across both.",
-                 "你的关联码是 {code}（10 分钟内有效）。在另一个平台上给我发送 /link {code}，"
-                 "两个账号就会共用一份记忆。")
+LINK_CODE = Text("Your link code is {code} (valid 10 minutes, once). Send /link {code} to me in "
+                 "a private chat on your other platform to share one memory across both. Never "
+                 "show this code to anyone.",
+                 "你的关联码是 {code}（10 分钟内有效，只能用一次）。在另一个平台上私聊我发送 "
+                 "/link {code}，两个账号就会共用一份记忆。不要把这个码给任何人看。")
+LINK_PRIVATE_ONLY = Text("For your safety, send me /link in a private chat.",
+                         "为了安全，请在私聊中给我发送 /link。")
+LINK_LOCKED = Text("Too many wrong codes: linking is paused for this account for an hour.",
+                   "错误的关联码太多：此账号的关联功能暂停一小时。")
+LINK_OWN = Text("That is this account's own code: send it from your other account.",
+                "这是本账号自己的关联码：请从另一个账号发送。")
+LINK_NOTICE = Text("Your account was just linked with {other}: it can now read what I remember "
+                   "about you. If that wasn't you, send /unlink here at once.",
+                   "你的账号刚刚与 {other} 关联：它现在可以读取我记得的关于你的内容。"
+                   "如果不是你本人操作，请立即在这里发送 /unlink。")
+UNLINK_DONE = Text("Unlinked: {accounts} no longer share this memory; each keeps what was said "
+                   "in its own chats.",
+                   "已解除关联：{accounts} 不再共享这份记忆；每个账号保留自己聊天中的内容。")
+UNLINK_NONE = Text("This account is not linked to any other.", "这个账号没有与其他账号关联。")
+GROUP_FACT = Text(" (learned in a group; recalled only there)", "（在群组中得知；只在该群组中使用）")
+BUTTON_NOT_YOURS = Text("This button belongs to someone else's request.", "这个按钮属于别人的请求。")
 LINK_UNKNOWN = Text("That code is unknown or expired. Send /link on your other account to get "
                     "a new one.",
                     "这个关联码不存在或已过期。请在另一个账号上发送 /link 获取新的关联码。")
-LINKED = Text("Linked! This account now shares its memory with {target}.",
-              "关联成功！这个账号现在和 {target} 共用一份记忆。")
+LINKED = Text("Linked! This account now shares its memory with {target}. /unlink undoes it.",
+              "关联成功！这个账号现在和 {target} 共用一份记忆。发送 /unlink 可以撤销。")
 NO_QUIZZES = Text("No quizzes yet. Try /quiz math (topics: {topics}).",
                   "还没有做过测验。试试 /quiz math（主题：{topics}）。")
 PROGRESS_LINE = Text("• {topic}: {quizzes} quiz(zes), {correct}/{total} correct ({pct}%), "
@@ -124,13 +149,15 @@ class CommandRouter:
             await m._set_state(key, {"quiz": None, "skill": None})
             return cmd.CommandResult(RESET.render(lang))
         if name == "forget":
-            return cmd.forget_confirmation(lang)
+            return cmd.forget_confirmation(message.user_ref, lang)
         if name == "export":
             data = await m._sql(lambda: m.sql.export_user(message.platform, message.user_id))
             return cmd.CommandResult(EXPORT.render(lang),
-                                     file=cmd.export_file(message.user_ref, data))
+                                     file=cmd.export_file(message.user_ref, data), private=True)
         if name == "memory":
-            return await self._memory(message, args)
+            result = await self._memory(message, args)
+            result.private = True
+            return result
         if name == "quiz":
             return await self.start_quiz(message, key, args)
         if name == "faq":
@@ -141,6 +168,8 @@ class CommandRouter:
             return await self._consent(message, args)
         if name == "link":
             return await self._link(message, args)
+        if name == "unlink":
+            return await self._unlink(message)
         if name == "feedback":
             return cmd.CommandResult(FEEDBACK.render(lang))
         if name == "admin":
@@ -160,7 +189,9 @@ class CommandRouter:
             return cmd.CommandResult(MEMORY_FORGOTTEN.render(lang, fact=fact.text))
         if not facts:
             return cmd.CommandResult(MEMORY_EMPTY.render(lang))
-        lines = "\n".join(f"{i}. {f.text}" for i, f in enumerate(facts, 1))
+        lines = "\n".join(f"{i}. {f.text}" + ("" if f.scope == PRIVATE_SCOPE else
+                                                 GROUP_FACT.render(lang))
+                          for i, f in enumerate(facts, 1))
         return cmd.CommandResult(MEMORY_LIST.render(lang, lines=lines))
 
     async def _faq(self, question: str, lang: str) -> cmd.CommandResult:
@@ -187,13 +218,35 @@ class CommandRouter:
     async def _link(self, message: IncomingMessage, args: str) -> cmd.CommandResult:
         m = self.m
         lang = language_of(message)
+        if message.chat_type is not ChatType.PRIVATE:
+            if args:  # a code shown to a group is burnt: nobody there can redeem it
+                await m._soft(burn_code(m.short, args), None)
+            return cmd.CommandResult(LINK_PRIVATE_ONLY.render(lang))
         if not args:
             code = await offer_link(m.short, message.platform, message.user_id)
-            return cmd.CommandResult(LINK_CODE.render(lang, code=code))
-        target = await redeem_link(m.short, m.sql, message.platform, message.user_id, args)
-        if target is None:
-            return cmd.CommandResult(LINK_UNKNOWN.render(lang))
-        return cmd.CommandResult(LINKED.render(lang, target=target))
+            return cmd.CommandResult(LINK_CODE.render(lang, code=code), private=True)
+        result = await redeem_link(m.short, m.sql, message.platform, message.user_id, args)
+        if result.outcome is LinkOutcome.LOCKED:
+            return cmd.CommandResult(LINK_LOCKED.render(lang), private=True)
+        if result.outcome is LinkOutcome.OWN:
+            return cmd.CommandResult(LINK_OWN.render(lang), private=True)
+        if result.outcome is not LinkOutcome.LINKED or result.target is None:
+            return cmd.CommandResult(LINK_UNKNOWN.render(lang), private=True)
+        m.forget_caches()
+        await m._sql(lambda: notify_linked(m.sql, result, message.user_ref,
+                                           LINK_NOTICE.render(lang, other=message.user_ref)))
+        log.info("link platform=%s outcome=linked", message.platform)
+        return cmd.CommandResult(LINKED.render(lang, target=result.target), private=True)
+
+    async def _unlink(self, message: IncomingMessage) -> cmd.CommandResult:
+        m = self.m
+        lang = language_of(message)
+        detached = await m._sql(lambda: unlink(m.sql, message.platform, message.user_id))
+        m.forget_caches()
+        if not detached:
+            return cmd.CommandResult(UNLINK_NONE.render(lang), private=True)
+        return cmd.CommandResult(UNLINK_DONE.render(lang, accounts=", ".join(detached)),
+                                 private=True)
 
     async def _progress(self, message: IncomingMessage) -> cmd.CommandResult:
         m = self.m
@@ -260,19 +313,27 @@ class CommandRouter:
         m = self.m
         lang = language_of(message)
         data = message.callback_data or ""
-        if data == "forget:yes":
+        if data.startswith(("forget:yes", "forget:no")):
+            action = "forget:yes" if data.startswith("forget:yes") else "forget:no"
+            why = cmd.check_bound(data, action, message.user_ref)
+            if why == "not yours":
+                return cmd.CommandResult(BUTTON_NOT_YOURS.render(lang))
+            if why is not None:
+                return cmd.CommandResult(BUTTON_EXPIRED.render(lang))
+            if action == "forget:no":
+                return cmd.CommandResult(KEPT.render(lang))
             report = await m.forget_user(message.platform, message.user_id)
             total = sum(report.values())
             return cmd.CommandResult(FORGOT_ALL.render(lang, total=total))
-        if data == "forget:no":
-            return cmd.CommandResult(KEPT.render(lang))
         if data.startswith("fb:"):
-            try:
-                _, value, mid = data.split(":")
+            parts = data.split(":")
+            ok = False
+            if (len(parts) == 3 and parts[1] in {"1", "-1"} and parts[2].isascii()
+                    and parts[2].isdigit() and len(parts[2]) <= 10
+                    and 1 <= int(parts[2]) <= MAX_ROW_ID):
+                value, mid = int(parts[1]), int(parts[2])
                 ok = await m._sql(lambda: m.sql.record_feedback(
-                    int(mid), message.platform, message.user_id, int(value)))
-            except ValueError:
-                ok = False
+                    mid, message.platform, message.user_id, value))
             return cmd.CommandResult((FEEDBACK_THANKS if ok else FEEDBACK_FAILED).render(lang))
         if data.startswith("quiz:"):
             state = await m._state(key)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -21,7 +24,7 @@ Commands:
 /hint on|off — homework mode: hints instead of answers
 /quiz TOPIC — a short quiz (math, science, geography, programming, history)
 /progress — your quiz scores
-/link — share one memory between your Telegram and Discord accounts
+/link — share one memory between your Telegram and Discord accounts (/unlink undoes it)
 /consent on|off — allow (or not) your chats to help train the bot
 /reset — start a fresh conversation
 /memory — what I remember about you (/memory delete N to remove one)
@@ -38,7 +41,7 @@ Commands:
 /hint on|off — 作业模式：只给提示，不给答案
 /quiz 主题 — 一个小测验（math 数学、science 科学、geography 地理、programming 编程、history 历史）
 /progress — 你的测验成绩
-/link — 让你的 Telegram 和 Discord 账号共用一份记忆
+/link — 让你的 Telegram 和 Discord 账号共用一份记忆（/unlink 可撤销）
 /consent on|off — 允许（或不允许）用你的对话来训练机器人
 /reset — 开始一段新的对话
 /memory — 我记得的关于你的事（/memory delete N 删除其中一条）
@@ -71,6 +74,18 @@ class CommandResult:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     file: OutgoingFile | None = None
+    private: bool = False
+    """Only the requester may see it: asked in a group, it is delivered privately."""
+
+
+PRIVATE_COMMANDS = frozenset({"memory", "export", "forget", "link", "unlink"})
+"""Commands whose answers only the requester may see (sent privately when asked in a group)."""
+
+
+def is_private_command(text: str) -> bool:
+    """True for text that runs one of :data:`PRIVATE_COMMANDS` (adapters answer it privately,
+    e.g. Discord defers such a slash command ephemerally)."""
+    return text.lstrip().startswith("/") and parse_command(text)[0] in PRIVATE_COMMANDS
 
 
 CommandFunc = Callable[[IncomingMessage, str], Awaitable[CommandResult]]
@@ -96,12 +111,47 @@ def mode_reply(args: str, current: str | None,
     return choice, MODE_PINNED.render(lang, mode=choice)
 
 
-def forget_confirmation(lang: str | None = None) -> CommandResult:
-    """Ask before erasing anything."""
+FORGET_BUTTON_TTL_S = 600
+"""How long a /forget confirmation's buttons work."""
+
+
+def owner_tag(user_ref: str) -> str:
+    """A short tag binding button data to the user who asked (not their id: data is visible)."""
+    return hashlib.blake2b(user_ref.encode("utf-8", "replace"), digest_size=6).hexdigest()
+
+
+def bound_button(label: str, action: str, user_ref: str, ttl_s: float = FORGET_BUTTON_TTL_S,
+                 now: float | None = None) -> Button:
+    """A button only ``user_ref`` can press, until ``ttl_s`` from now: ``ACTION:TAG:EXPIRY``."""
+    expires = int((now if now is not None else time.time()) + ttl_s)
+    return Button(label, f"{action}:{owner_tag(user_ref)}:{expires:x}")
+
+
+def check_bound(data: str, action: str, user_ref: str, now: float | None = None) -> str | None:
+    """Why a bound button press is refused (``"expired"``, ``"not yours"``), or None if valid.
+    Data of another action (or unbound, old-style data) is ``"expired"``."""
+    head, _, rest = data.rpartition(":")
+    act, _, tag = head.rpartition(":")
+    if act != action or not rest or not tag:
+        return "expired"
+    try:
+        expires = int(rest, 16)
+    except ValueError:
+        return "expired"
+    if not hmac.compare_digest(tag, owner_tag(user_ref)):
+        return "not yours"
+    if expires < (now if now is not None else time.time()):
+        return "expired"
+    return None
+
+
+def forget_confirmation(user_ref: str, lang: str | None = None) -> CommandResult:
+    """Ask before erasing anything; the buttons work only for ``user_ref``, for 10 minutes."""
     return CommandResult(
         FORGET_CONFIRM.render(lang),
-        buttons=((Button(FORGET_YES.render(lang), "forget:yes"),
-                  Button(FORGET_NO.render(lang), "forget:no")),),
+        buttons=((bound_button(FORGET_YES.render(lang), "forget:yes", user_ref),
+                  bound_button(FORGET_NO.render(lang), "forget:no", user_ref)),),
+        private=True,
     )
 
 

@@ -42,11 +42,19 @@ from botcore.i18n import Text, turn_language
 from botcore.inference.base import ModelExecutor
 from botcore.inference.payloads import ChatTurn, GenerateRequest, Understanding
 from botcore.memory.base import ShortTermMemory, Turn, UserRecord
+from botcore.memory.erase import erase_short_term
 from botcore.memory.facts import extract_facts
 from botcore.memory.local_store import LocalShortTermMemory
 from botcore.memory.recall import extractive_summary, rank_facts
-from botcore.memory.sql_store import SqlMemory
-from botcore.messages import Button, ConversationKey, IncomingMessage, OutgoingMessage
+from botcore.memory.sql_store import SqlMemory, fact_scope
+from botcore.messages import (
+    Button,
+    ChatType,
+    ConversationKey,
+    IncomingMessage,
+    OutgoingMessage,
+    PrivateDelivery,
+)
 from botcore.safety import (
     ABUSE_PAUSE,
     ABUSE_REPLY,
@@ -86,6 +94,11 @@ TOO_SLOW = Text("Sorry, that took me too long. Please try again (or ask somethin
                 "抱歉，我想得太久了。请再试一次（或者问得简短一些）。")
 TRUNCATED = Text("(Your message was very long, so I only read the first {n} characters.)\n\n",
                  "（你的消息很长，我只读了前 {n} 个字符。）\n\n")
+SENT_PRIVATELY = Text("I sent it to you privately.", "我已私下发给你了。")
+NO_PRIVATE_CHAT = Text("I can't message you privately yet: open a private chat with me (press "
+                       "Start, or allow direct messages), then ask again there.",
+                       "我还不能私下给你发消息：请先和我开始私聊（点“开始”，或允许私信），"
+                       "然后在那里再问一次。")
 BLOCKED = Text("An administrator has paused this bot for your account.",
                "管理员已暂停了你账户的机器人服务。")
 NO_WORDS = Text("Hmm, I'm not sure what to say to that. Could you put it another way?",
@@ -312,6 +325,8 @@ class DialogueManager:
                     cfg: dict[str, Any]) -> list[OutgoingMessage]:
         message = await self._with_language(message, key)
         if message.callback_data is not None:
+            if await self._blocked(message):  # a blocked user's buttons do nothing either
+                return [self._notice(message, BLOCKED.render(_lang(message)))]
             return await self._button(message, key)
         note = attachment_notice(message, _lang(message))
         if note:
@@ -339,6 +354,15 @@ class DialogueManager:
         if state.get(LANG) != lang:
             await self._set_state(key, {LANG: lang})
         return replace(message, language=lang)
+
+    async def _blocked(self, message: IncomingMessage) -> bool:
+        user = self._users.get((message.platform, message.user_id))
+        if user is None:
+            user = await self._sql(lambda: self.sql.get_user(message.platform, message.user_id))
+            if user is None:
+                return False
+            self._users.set((message.platform, message.user_id), user)
+        return user.blocked
 
     async def _state(self, key: ConversationKey) -> dict[str, str]:
         """Session state from the cache, rebuilt from SQL on a miss."""
@@ -370,7 +394,8 @@ class DialogueManager:
         history = await self._history(key)
         pmid = message.message_id + self._edit_suffix(message)
         stored = await self._sql(lambda: self.sql.record_message(
-            key, "user", text, platform_message_id=pmid, display_name=message.user_name))
+            key, "user", text, platform_message_id=pmid, display_name=message.user_name,
+            author=message.user_id))
         if not stored.created and await self._sql(
                 lambda: self.sql.has_message(stored.conversation_id, f"reply:{pmid}")):
             log.info("turn platform=%s outcome=duplicate(sql)", message.platform)
@@ -379,7 +404,8 @@ class DialogueManager:
         if state.get("quiz"):
             result = await self.commands.answer_quiz(message, key, state["quiz"], text)
             await self._sql(lambda: self.sql.record_message(
-                key, "assistant", result.text, skill="tutor", platform_message_id=f"reply:{pmid}"))
+                key, "assistant", result.text, skill="tutor", platform_message_id=f"reply:{pmid}",
+                author=message.user_id))
             return [self._notice(message, result.text, buttons=result.buttons)]
         try:
             und = (await self.executor.understand([text], with_embedding=True))[0]
@@ -393,7 +419,7 @@ class DialogueManager:
         latency = (time.perf_counter() - started) * 1000
         bot = await self._sql(lambda: self.sql.record_message(
             key, "assistant", reply.text, skill=reply.skill, platform_message_id=f"reply:{pmid}",
-            latency_ms=latency, meta=reply.meta or None))
+            latency_ms=latency, meta=reply.meta or None, author=message.user_id))
         now = time.time()
         await self._soft(self.short.append_turns(key, [
             Turn("user", text, reply.skill, now), Turn("assistant", reply.text, reply.skill, now)]),
@@ -452,8 +478,8 @@ class DialogueManager:
         recall_key = (str(key), message.platform, message.user_id)
         cached = self._recall.get(recall_key)
         if cached is None:
-            cached = await self._sql(
-                lambda: self.sql.recall_context(key, message.platform, message.user_id))
+            cached = await self._sql(lambda: self.sql.recall_context(
+                key, message.platform, message.user_id, fact_scope(message)))
             self._recall.set(recall_key, cached)
         stored_facts, summary = cached
         facts = rank_facts(und.embedding, stored_facts, k=5)
@@ -518,6 +544,7 @@ class DialogueManager:
                   message_id: int) -> None:
         """Store stated facts (with embeddings) and roll the summary, in the background."""
         facts = extract_facts(text) if message.chat_type != "channel" else []
+        scope = fact_scope(message)
 
         async def store() -> None:
             try:
@@ -527,8 +554,8 @@ class DialogueManager:
                         await self._sql(lambda f=fact, i=i: self.sql.add_fact(  # type: ignore[misc]
                             message.platform, message.user_id, f.text,
                             source_message_id=message_id,
-                            embedding=vectors[i] if vectors else None))
-                        if fact.name:
+                            embedding=vectors[i] if vectors else None, scope=scope))
+                        if fact.name and key.user_id is not None:  # not a shared group's state
                             await self._set_state(key, {"user_name": fact.name})
                 count = (self._since_summary.get(str(key)) or 0) + 1
                 self._since_summary.set(str(key), count % SUMMARY_EVERY)
@@ -572,7 +599,13 @@ class DialogueManager:
         log.info("turn platform=%s command=%s outcome=answered", message.platform,
                  cmd.parse_command(text)[0])
         metrics.observe_turn(message.platform, None, "command")
-        return [self._notice(message, result.text, buttons=result.buttons, file=result.file)]
+        private = None
+        if result.private and message.chat_type is not ChatType.PRIVATE:
+            lang = _lang(message)
+            private = PrivateDelivery(message.user_id, SENT_PRIVATELY.render(lang),
+                                      NO_PRIVATE_CHAT.render(lang))
+        return [self._notice(message, result.text, buttons=result.buttons, file=result.file,
+                             private=private)]
 
     async def _button(self, message: IncomingMessage,
                       key: ConversationKey) -> list[OutgoingMessage]:
@@ -585,11 +618,17 @@ class DialogueManager:
 
         return await handle_admin_command(self, message, args)
 
-    async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
-        """Erase a user everywhere: SQL rows and short-term keys. Returns counts."""
+    def forget_caches(self) -> None:
+        """Drop this process's short-lived copies of users and recall (after /link, /forget…)."""
         self._users.clear()
         self._recall.clear()
+
+    async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
+        """Erase a user everywhere: SQL rows and short-term keys (of every linked identity, and
+        the cached turns of shared group conversations they spoke in). Returns counts."""
+        self.forget_caches()
+        identities, shared = await self._sql(lambda: self.sql.erasure_targets(platform, user_id))
         rows = await self._sql(lambda: self.sql.forget_user(platform, user_id))
-        keys = await self._soft(self.short.forget_user(platform, user_id), 0)
+        keys = await self._soft(erase_short_term(self.short, identities, shared), 0)
         self._fallback = LocalShortTermMemory()
         return {**rows, "short_term_keys": keys}

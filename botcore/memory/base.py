@@ -57,6 +57,8 @@ class Fact:
     text: str
     created_at: float
     source_message_id: int | None = None
+    scope: str = "private"
+    """``private`` or ``chat:PLATFORM:CHAT_ID``: where it was learned and may be recalled."""
 
 
 @dataclass(slots=True)

@@ -7,10 +7,12 @@ it lives and dies with the process; one bot process only.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from botcore.errors import StorageError
 from botcore.memory.base import Turn
@@ -131,3 +133,55 @@ class LocalShortTermMemory:
         return None
 
 
+
+
+SHORT_TERM_LOCK = "short-term.lock"
+"""In the data dir: every bot process with in-process short-term memory holds it shared."""
+
+
+class InProcessMemoryLock:
+    """Marks a running bot whose short-term memory lives in its own process (no Redis).
+
+    Held (shared) for the bot's lifetime; :func:`in_process_memory_in_use` tells another process
+    (``botctl users forget``) that such a bot runs and cannot be reached. ``flock`` locks die
+    with their process, so a crashed bot never leaves a stale marker. No-op where ``fcntl``
+    does not exist.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / SHORT_TERM_LOCK
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the shared lock (never blocks: only an exclusive probe ever holds it briefly)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
+
+    def release(self) -> None:
+        """Drop the lock."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def in_process_memory_in_use(data_dir: Path) -> bool:
+    """True while a bot process with in-process short-term memory runs on ``data_dir``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    path = data_dir / SHORT_TERM_LOCK
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing drops our probe lock
+    return False

@@ -16,7 +16,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys, secure deletion and a busy timeout."""
+    """An async engine; SQLite gets foreign keys, secure deletion and a busy timeout.
+
+    Statement parameters (user text, ids) never appear in error messages or logs.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)

@@ -103,6 +103,8 @@ class Message(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    """Whose turn it is: the author of a user message, the user a bot message answers (also in
+    shared group conversations, so /forget finds them)."""
     role: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     skill: Mapped[str | None] = mapped_column(String(32))
@@ -124,6 +126,9 @@ class Fact(Base):
         ForeignKey("messages.id", ondelete="SET NULL")
     )
     embedding: Mapped[list[float] | None] = mapped_column(JSON)
+    scope: Mapped[str] = mapped_column(String(300), default="private", server_default="private")
+    """Where it was learned, hence where it is recalled: ``private`` (any private chat of the
+    user) or ``chat:PLATFORM:CHAT_ID`` (that group only)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -20,11 +20,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from botcore.errors import StorageError, StorageUnavailable
 from botcore.memory import sql_models as m
 from botcore.memory.base import Fact, StoredMessage, Turn, UserRecord
-from botcore.messages import ConversationKey
+from botcore.messages import ChatType, ConversationKey, IncomingMessage
 
 log = logging.getLogger(__name__)
 _IDS_MAX = 50_000
+MAX_ROW_ID = 2**31 - 1
+"""Row ids are 32-bit integers on Postgres: a larger id (forged button data) matches nothing."""
 _LAST_SEEN_EVERY_S = 60.0
+
+
+PRIVATE_SCOPE = "private"
+
+
+def fact_scope(message: IncomingMessage) -> str:
+    """Where facts from ``message`` may be recalled: every private chat of the user, or only the
+    group it was said in."""
+    if message.chat_type is ChatType.PRIVATE:
+        return PRIVATE_SCOPE
+    return f"chat:{message.platform}:{message.chat_id}"
 
 
 def _is_data_error(exc: BaseException) -> bool:
@@ -212,12 +225,19 @@ class SqlMemory:
         latency_ms: float | None = None,
         meta: Mapping[str, Any] | None = None,
         display_name: str | None = None,
+        author: str | None = None,
     ) -> StoredMessage:
-        """Store one message; a second call with the same platform message id and role is a no-op."""
-        fast = await self._record_fast(key, role, text, skill, platform_message_id, latency_ms,
-                                       meta)
-        if fast is not None:
-            return fast
+        """Store one message; a second call with the same platform message id and role is a no-op.
+
+        ``author`` (a platform user id) is whose turn this is when the conversation is a shared
+        group's; the message row names that user, so /forget and /export find it.
+        """
+        shared_author = author if key.user_id is None else None
+        if shared_author is None:
+            fast = await self._record_fast(key, role, text, skill, platform_message_id,
+                                           latency_ms, meta)
+            if fast is not None:
+                return fast
         try:
             async with self.session() as s:
                 user_id: int | None = None
@@ -226,6 +246,10 @@ class SqlMemory:
                     user_id = user.id
                     user.last_seen_at = m.utcnow()
                 conv = await self._conversation(s, key, user_id)
+                if shared_author is not None:
+                    author_row, _ = await self._ensure_user(
+                        s, key.platform, shared_author, display_name if role == "user" else None)
+                    user_id = author_row.id
                 if platform_message_id is not None:
                     existing = (
                         await s.execute(
@@ -249,7 +273,7 @@ class SqlMemory:
                 )
                 s.add(msg)
                 await s.flush()
-                if self._fast:
+                if self._fast and shared_author is None:
                     if len(self._ids) > _IDS_MAX:
                         self._ids.clear()
                     self._ids[key] = (conv.id, user_id, time.monotonic())
@@ -385,19 +409,22 @@ class SqlMemory:
         """Store 👍/👎 on a bot message in one of this user's conversations."""
         if value not in (-1, 1):
             raise ValueError("feedback value must be +1 or -1")
+        if not 1 <= message_id <= MAX_ROW_ID:
+            return False
         async with self.session() as s:
             found = await self._find_identity(s, platform, user_id)
             if not found:
                 return False
             user = found[0]
+            mine = (m.Message.user_id == user.id) | (
+                (m.Conversation.scope_user_id == user_id) & (m.Conversation.platform == platform))
             row = (
                 await s.execute(
                     select(m.Message.id)
                     .join(m.Conversation, m.Conversation.id == m.Message.conversation_id)
                     .where(m.Message.id == message_id)
                     .where(m.Message.role == "assistant")
-                    .where(m.Conversation.scope_user_id == user_id)
-                    .where(m.Conversation.platform == platform)
+                    .where(mine)
                 )
             ).first()
             if row is None:
@@ -425,23 +452,26 @@ class SqlMemory:
         *,
         source_message_id: int | None = None,
         embedding: list[float] | None = None,
+        scope: str = PRIVATE_SCOPE,
     ) -> Fact:
-        """Remember a fact about a user (duplicates of the same text are not stored twice)."""
+        """Remember a fact about a user, learned in ``scope`` (see :func:`fact_scope`);
+        the same text is not stored twice in one scope."""
         async with self.session() as s:
             user, _ = await self._ensure_user(s, platform, user_id, None)
             existing = (
                 await s.execute(
                     select(m.Fact).where(m.Fact.user_id == user.id).where(m.Fact.text == text)
+                    .where(m.Fact.scope == scope)
                 )
-            ).scalar_one_or_none()
+            ).scalars().first()
             if existing:
                 return Fact(existing.id, existing.text, _ts(existing.created_at),
-                            existing.source_message_id)
+                            existing.source_message_id, existing.scope)
             fact = m.Fact(user_id=user.id, text=text, source_message_id=source_message_id,
-                          embedding=embedding)
+                          embedding=embedding, scope=scope)
             s.add(fact)
             await s.flush()
-            return Fact(fact.id, fact.text, _ts(fact.created_at), source_message_id)
+            return Fact(fact.id, fact.text, _ts(fact.created_at), source_message_id, scope)
 
     async def list_facts(self, platform: str, user_id: str) -> list[Fact]:
         """Facts about a user, oldest first."""
@@ -454,28 +484,35 @@ class SqlMemory:
                     select(m.Fact).where(m.Fact.user_id == found[0].id).order_by(m.Fact.id)
                 )
             ).scalars()
-            return [Fact(r.id, r.text, _ts(r.created_at), r.source_message_id) for r in rows]
+            return [Fact(r.id, r.text, _ts(r.created_at), r.source_message_id, r.scope)
+                    for r in rows]
 
-    async def facts_for_recall(self, platform: str, user_id: str
+    async def facts_for_recall(self, platform: str, user_id: str, scope: str | None = None
                                ) -> list[tuple[str, list[float] | None]]:
-        """Fact texts with their embeddings, oldest first (for relevance ranking)."""
+        """Fact texts with their embeddings, oldest first (for relevance ranking); only those
+        learned in ``scope`` when given."""
         async with self.session() as s:
             found = await self._find_identity(s, platform, user_id)
             if not found:
                 return []
-            rows = (await s.execute(select(m.Fact.text, m.Fact.embedding)
-                                    .where(m.Fact.user_id == found[0].id).order_by(m.Fact.id)))
+            q = select(m.Fact.text, m.Fact.embedding).where(m.Fact.user_id == found[0].id)
+            if scope is not None:
+                q = q.where(m.Fact.scope == scope)
+            rows = await s.execute(q.order_by(m.Fact.id))
             return [(r[0], r[1]) for r in rows]
 
-    async def recall_context(self, key: ConversationKey, platform: str, user_id: str
+    async def recall_context(self, key: ConversationKey, platform: str, user_id: str,
+                             scope: str = PRIVATE_SCOPE
                              ) -> tuple[list[tuple[str, list[float] | None]], tuple[str, int] | None]:
-        """Facts (with embeddings) and the latest summary, in one transaction."""
+        """Facts learned in ``scope`` (with embeddings) and the latest summary, in one
+        transaction."""
         async with self.session() as s:
             found = await self._find_identity(s, platform, user_id)
             facts: list[tuple[str, list[float] | None]] = []
             if found:
                 rows = await s.execute(select(m.Fact.text, m.Fact.embedding)
-                                       .where(m.Fact.user_id == found[0].id).order_by(m.Fact.id))
+                                       .where(m.Fact.user_id == found[0].id)
+                                       .where(m.Fact.scope == scope).order_by(m.Fact.id))
                 facts = [(r[0], r[1]) for r in rows]
             row = (await s.execute(
                 select(m.Summary.text, m.Summary.upto_message_id)
@@ -530,8 +567,34 @@ class SqlMemory:
 
     # privacy ---------------------------------------------------------------------------------
 
+    async def erasure_targets(self, platform: str, user_id: str
+                              ) -> tuple[list[tuple[str, str]], list[ConversationKey]]:
+        """What short-term memory holds of a user: every linked identity (platform, id), and
+        the shared group conversations where they spoke (whose cached turns hold their words)."""
+        async with self.session() as s:
+            found = await self._find_identity(s, platform, user_id)
+            if not found:
+                return [(platform, user_id)], []
+            uid = found[0].id
+            idents = (await s.execute(select(m.Identity.platform, m.Identity.platform_user_id)
+                                      .where(m.Identity.user_id == uid))).all()
+            convs = (await s.execute(
+                select(m.Conversation.platform, m.Conversation.chat_id, m.Conversation.thread_id)
+                .where(m.Conversation.scope_user_id == "")
+                .where(m.Conversation.id.in_(select(m.Message.conversation_id)
+                                             .where(m.Message.user_id == uid))))).all()
+            return ([(p, u) for p, u in idents],
+                    [ConversationKey(p, c, None, t or None) for p, c, t in convs])
+
     async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
-        """Delete every row about the user (all their identities); return counts per table."""
+        """Delete every row about the user (all their identities); return counts per table.
+
+        Also their messages in shared group conversations (and those conversations' summaries,
+        which may quote them), and the outbox rows addressed only to them (escalation answers,
+        link notices).
+        """
+        from botcore.admin import models as am
+
         counts: dict[str, int] = {}
         self._ids.clear()
         async with self.session() as s:
@@ -540,7 +603,15 @@ class SqlMemory:
                 return counts
             uid = found[0].id
             conv_ids = select(m.Conversation.id).where(m.Conversation.user_id == uid)
+            spoken_in = select(m.Message.conversation_id).where(m.Message.user_id == uid)
+            own_sends = list((await s.execute(
+                select(am.Delivery.broadcast_id).join(am.Broadcast)
+                .where(am.Delivery.user_id == uid)
+                .where(am.Broadcast.kind != "broadcast"))).scalars())
             steps: list[tuple[str, Any]] = [
+                ("deliveries", delete(am.Delivery).where(am.Delivery.user_id == uid)),
+                ("broadcasts", delete(am.Broadcast).where(am.Broadcast.id.in_(own_sends))),
+                ("summaries", delete(m.Summary).where(m.Summary.conversation_id.in_(spoken_in))),
                 ("feedback", delete(m.Feedback).where(m.Feedback.user_id == uid)),
                 ("facts", delete(m.Fact).where(m.Fact.user_id == uid)),
                 ("quiz_results", delete(m.QuizResult).where(m.QuizResult.user_id == uid)),
@@ -548,7 +619,10 @@ class SqlMemory:
                 ("summaries", delete(m.Summary).where(m.Summary.conversation_id.in_(conv_ids))),
                 ("feedback_on_messages", delete(m.Feedback).where(
                     m.Feedback.message_id.in_(
-                        select(m.Message.id).where(m.Message.conversation_id.in_(conv_ids))))),
+                        select(m.Message.id).where(m.Message.conversation_id.in_(conv_ids)
+                                                   | (m.Message.user_id == uid))))),
+                ("facts_from_messages", delete(m.Fact).where(m.Fact.source_message_id.in_(
+                    select(m.Message.id).where(m.Message.user_id == uid)))),
                 ("messages", delete(m.Message).where(
                     (m.Message.user_id == uid) | m.Message.conversation_id.in_(conv_ids))),
                 ("conversations", delete(m.Conversation).where(m.Conversation.user_id == uid)),
@@ -578,7 +652,8 @@ class SqlMemory:
             convs = (await s.execute(
                 select(m.Conversation).where(m.Conversation.user_id == user.id))).scalars().all()
             msgs = (await s.execute(
-                select(m.Message).where(m.Message.conversation_id.in_([c.id for c in convs]))
+                select(m.Message).where(m.Message.conversation_id.in_([c.id for c in convs])
+                                        | (m.Message.user_id == user.id))
                 .order_by(m.Message.id))).scalars().all()
             facts = (await s.execute(
                 select(m.Fact).where(m.Fact.user_id == user.id))).scalars().all()
@@ -603,8 +678,8 @@ class SqlMemory:
                      "text": r.text, "skill": r.skill, "created_at": r.created_at.isoformat()}
                     for r in msgs
                 ],
-                "facts": [{"id": f.id, "text": f.text, "created_at": f.created_at.isoformat()}
-                          for f in facts],
+                "facts": [{"id": f.id, "text": f.text, "scope": f.scope,
+                           "created_at": f.created_at.isoformat()} for f in facts],
                 "quiz_results": [{"topic": q.topic, "score": q.score, "total": q.total,
                                   "created_at": q.created_at.isoformat()} for q in quizzes],
                 "feedback": [{"message_id": f.message_id, "value": f.value} for f in fb],

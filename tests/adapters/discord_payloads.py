@@ -334,6 +334,10 @@ class FakeDiscord:
         self.identified = asyncio.Event()
         self.port = 0
         self.changed = asyncio.Condition()
+        self.dm_closed: set[str] = set()
+        """User ids whose DMs refuse the bot (Discord's 403, code 50007)."""
+        self.dms: dict[str, str] = {}
+        """DM channel id -> recipient user id, for DMs the bot opened."""
 
     @property
     def base_url(self) -> str:
@@ -467,7 +471,14 @@ class FakeDiscord:
                 }
                 for cmd in body or []
             ]
+        if method == "POST" and p == "/users/@me/channels":
+            recipient = str((body or {}).get("recipient_id"))
+            cid = str(int(recipient) + 7)
+            self.dms[cid] = recipient
+            return 200, {"id": cid, "type": 1, "recipients": [user(int(recipient), "dm-user")]}
         if (m := re.fullmatch(r"/channels/(\d+)/messages", p)) and method == "POST":
+            if self.dms.get(m.group(1)) in self.dm_closed:
+                return 403, {"message": "Cannot send messages to this user", "code": 50007}
             return 200, self._message(m.group(1), body or {})
         if m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", p):
             if method == "PATCH":

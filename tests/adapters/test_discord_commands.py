@@ -167,7 +167,7 @@ async def test_forget_asks_and_the_button_erases(
     (question,) = followups(fake, payload)
     (row,) = question.json["components"]
     ids = [b["custom_id"] for b in row["components"]]
-    assert ids == ["bc:forget:yes", "bc:forget:no"]
+    assert [i.rsplit(":", 2)[0] for i in ids] == ["bc:forget:yes", "bc:forget:no"]
     press = button_press(ids[0], channel=DM_CHANNEL, author=ANA, message_id=1)
     await invoke(bot, press)
     (done,) = followups(fake, press)

@@ -117,8 +117,9 @@ async def test_forget_erases_the_user_everywhere(runtime: Runtime) -> None:
     await runtime.manager.handle(msg("Hi, I'm Zoe and I love jazz", user))
     await runtime.manager.aclose()
     ask = await runtime.manager.handle(msg("/forget", user))
-    assert ask[0].buttons[0][0].data == "forget:yes"
-    done = await runtime.manager.handle(msg("", user, callback_data="forget:yes"))
+    yes = ask[0].buttons[0][0].data
+    assert yes.startswith("forget:yes:")
+    done = await runtime.manager.handle(msg("", user, callback_data=yes))
     assert "erased everything" in done[0].text
     assert await runtime.long_term.get_user("test", user) is None
     assert await runtime.long_term.list_facts("test", user) == []

@@ -163,3 +163,35 @@ def test_purge_deletes_only_old_data_after_confirmation(any_botctl: Botctl) -> N
     assert nia["messages"] == 1 and nia["replies"] == 1  # recent data kept
     bad = any_botctl("users", "purge", "--older-than", "ninety days", "--yes")
     assert bad.code == 2 and "bad duration" in bad.err
+
+
+def test_forget_refuses_while_an_embedded_bot_keeps_memory_in_process(botctl: Botctl) -> None:
+    """#12 item 4: the CLI cannot reach a running bot's in-process short-term memory, so it
+    refuses (one line, nothing erased) instead of reporting a success that is not true."""
+    import asyncio
+    import threading
+
+    play(botctl.settings)
+    started, stop = threading.Event(), threading.Event()
+
+    def bot() -> None:
+        async def main() -> None:
+            async with open_runtime(botctl.settings):
+                started.set()
+                await asyncio.to_thread(stop.wait, 60)
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=bot)
+    thread.start()
+    try:
+        assert started.wait(60)
+        refused = botctl("users", "forget", "telegram:101", "--yes")
+    finally:
+        stop.set()
+        thread.join(60)
+    assert refused.code == 1 and "erased" not in refused.out
+    assert len(refused.err.strip().splitlines()) == 1 and "nothing was erased" in refused.err
+    assert botctl("users", "show", "telegram:101").code == 0
+    done = botctl("users", "forget", "telegram:101", "--yes")  # the bot stopped: memory is gone
+    assert done.code == 0 and "erased telegram:101" in done.out

@@ -88,7 +88,8 @@ async def test_forget_leaves_no_trace_in_any_table_key_or_file(runtime: Runtime)
     for line in [f"Hi, I'm Cleo and I love {marker}", f"my secret word is {marker}", "/mode tutor"]:
         await runtime.manager.handle(say(user, line))
     await settle(runtime)
-    await runtime.manager.handle(say(user, "", callback_data="forget:yes"))
+    ask = await runtime.manager.handle(say(user, "/forget"))
+    await runtime.manager.handle(say(user, "", callback_data=ask[0].buttons[0][0].data))
     # every SQL table
     async with runtime.long_term.engine.connect() as conn:
         for table in m.Base.metadata.sorted_tables:
@@ -124,7 +125,7 @@ async def test_link_joins_two_platform_accounts_into_one_memory(runtime: Runtime
     await settle(runtime)
     offer = await runtime.manager.handle(IncomingMessage(platform="telegram", message_id="2",
                                                          chat_id=tg, user_id=tg, text="/link"))
-    code = offer[0].text.split("code is ")[1][:6]
+    code = offer[0].text.split("code is ")[1][:8]
     bad = await runtime.manager.handle(IncomingMessage(platform="discord", message_id="3",
                                                        chat_id=dc, user_id=dc, text="/link 000000x"))
     assert "unknown or expired" in bad[0].text
