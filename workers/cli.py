@@ -144,8 +144,15 @@ def evaluate(
     checkpoint: Annotated[Path | None, typer.Option(help="heads folder (default: active)")] = None,
     config: Annotated[Path | None, typer.Option(help="training YAML (for the split)")] = None,
     generation: Annotated[bool, typer.Option(help="also score the generator")] = True,
+    heads_only: Annotated[bool, typer.Option("--heads-only", help="skip the generator (fast; "
+                                             "what CI and the committed baseline use)")] = False,
 ) -> None:
-    """Held-out metrics: routing, safety, emotion, FAQ retrieval, generation; JSON + Markdown."""
+    """Held-out metrics: routing, safety, emotion, FAQ retrieval, generation; JSON + Markdown.
+
+    The shipped heads' baseline is regenerated with
+    ``botctl model eval --heads-only --json > workers/assets/heads-default/baseline.json``.
+    """
+    generation = generation and not heads_only
     from workers.evaluation.report import run_eval
     from workers.model.service import ModelService
     from workers.training.config import load_config
@@ -186,21 +193,76 @@ def list_versions(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
         typer.echo(f"{mark} {r['name']:<28} skill-F1 {f1}  {r['path']}")
 
 
+def _default_report() -> dict[str, Any]:
+    """The shipped heads' evaluation: the committed baseline, else the checkpoint's metrics."""
+    from workers.evaluation.gate import load_baseline
+    from workers.model.heads import read_meta
+    from workers.model.service import DEFAULT_HEADS
+
+    report = load_baseline()
+    if report:
+        return report
+    metrics: dict[str, Any] = read_meta(DEFAULT_HEADS).get("metrics", {})
+    return metrics
+
+
 @model_app.command()
-def activate(name: Annotated[str, typer.Argument(help="version name, or 'default'")]) -> None:
-    """Make NAME the active version; workers pick it up without a restart."""
+def activate(
+    name: Annotated[str, typer.Argument(help="version name, or 'default'")],
+    force: Annotated[bool, typer.Option("--force", help="activate despite a regression "
+                                        "(recorded in the audit log)")] = False,
+    tolerance: Annotated[float, typer.Option(min=0.0, max=1.0, help="allowed drop of a "
+                                             "headline metric")] = 0.02,
+    report: Annotated[Path | None, typer.Option(help="the candidate's evaluation report JSON "
+                                                "(default: its registered metrics)")] = None,
+) -> None:
+    """Make NAME the active version; workers pick it up without a restart.
+
+    Refused when a headline metric of NAME's evaluation (routing macro-F1, safety recall, FAQ
+    recall@1, repetition rate) is worse than the active version's by more than --tolerance,
+    unless --force (audited).
+    """
+    from botcore.admin.audit import cli_actor
+    from workers.evaluation.gate import headline, regressions
     from workers.model import versions
     from workers.model.service import DEFAULT_HEADS
 
     settings = _settings()
     try:
+        rows = {r["name"]: r for r in versions.list_versions(settings)}
         if name == versions.DEFAULT_VERSION:
-            from workers.model.heads import read_meta
-
-            versions.register(settings, name, DEFAULT_HEADS,
-                              read_meta(DEFAULT_HEADS).get("metrics", {}))
+            versions.register(settings, name, DEFAULT_HEADS, _default_report())
+            rows[name] = {"name": name, "metrics": _default_report()}
+        if name not in rows:
+            raise _fail(f"no model version named {name!r} (see `botctl model list`)")
+        if report is not None:
+            try:
+                candidate = json.loads(report.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise _fail(f"cannot read the report {report}: {exc}") from exc
+        else:
+            candidate = rows[name].get("metrics") or {}
+        current = next((r for r in rows.values() if r.get("active")), None)
+        active_name = current["name"] if current else versions.DEFAULT_VERSION
+        baseline = (current.get("metrics") if current else None) or _default_report()
+        found = [] if active_name == name else regressions(candidate, baseline, tolerance)
+        if not headline(candidate):
+            found_note = "the candidate has no evaluation metrics"
+            if not force:
+                raise _fail(f"refused: {found_note}; run `botctl model eval --checkpoint PATH` "
+                            "and pass --report, or use --force")
+        if found and not force:
+            reasons = "; ".join(r.reason() for r in found)
+            raise _fail(f"refused: {reasons} (tolerance {tolerance}) against the active version "
+                        f"{active_name!r}; use --force to override")
         if not versions.activate(settings, name):
             raise _fail(f"no model version named {name!r} (see `botctl model list`)")
+        details = {"previous": active_name, "forced": force,
+                   "regressions": [r.reason() for r in found],
+                   "headline": headline(candidate)}
+        versions.run_sync(settings, lambda s: s.audit(cli_actor(), "model.activate", name,
+                                                      details))
     except BotcoreError as exc:
         raise _fail(str(exc)) from exc
-    typer.echo(f"activated {name}")
+    typer.echo(f"activated {name}" + (f" (forced past: {'; '.join(r.reason() for r in found)})"
+                                      if found else ""))
