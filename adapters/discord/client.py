@@ -205,7 +205,7 @@ class BotcoreClient(discord.Client):
         )
 
     @staticmethod
-    async def _privately(user: discord.abc.User, replies: list[OutgoingMessage]
+    async def _privately(user: discord.User | discord.Member, replies: list[OutgoingMessage]
                          ) -> list[OutgoingMessage]:
         """Send the private replies (asked for in a channel) by DM; in their place the channel
         gets "sent privately", or the refusal when the user does not accept DMs from the bot."""

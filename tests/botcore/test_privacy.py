@@ -23,7 +23,7 @@ from botcore.messages import ChatType, IncomingMessage, OutgoingMessage
 from botcore.runtime import Runtime, open_runtime
 from workers.instant import InstantExecutor
 
-CODE = re.compile(r"code is ([0-9A-Z]{8})\b")
+CODE = re.compile(r"code is ([0-9A-Z]{6,8})\b")
 
 
 def say(platform: str, user: str, text: str, *, chat: str | None = None,
