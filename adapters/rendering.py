@@ -1,7 +1,8 @@
 """Platform-neutral text helpers for adapters: lengths, sanitizing and splitting long replies.
 
 Telegram limits a message to 4096 UTF-16 code units, Discord to 2000 characters. The splitter cuts
-on the best boundary that fits (paragraph, then line, then whitespace, then a hard cut that keeps
+on the best boundary that fits (paragraph, then line, then a Chinese sentence end ``。！？；``, then
+whitespace, then a Chinese clause mark ``，、：`` — Chinese has no spaces —, then a hard cut that keeps
 surrogate pairs, combining marks and ``\\r\\n`` together) and avoids cutting inside *protected*
 ranges (code blocks) whenever another boundary exists. :func:`split_text` loses nothing: its parts
 concatenate back to the input. :func:`split_markdown` is the fence-aware variant for platforms that
@@ -16,11 +17,20 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
+from botcore.sentences import CJK_ENDS, CJK_PAUSES, CLOSERS
+
 Measure = Callable[[str], int]
 """Length of a string in the platform's units."""
 
-_PARAGRAPH, _PROTECTED_EDGE, _LINE, _SPACE = 0, 1, 2, 3
-_BREAKS = re.compile(r"(?P<para>\n(?:[^\S\n]*\n)+)|(?P<line>\n)|(?P<space>[^\S\n]+)")
+_PARAGRAPH, _PROTECTED_EDGE, _LINE, _SENTENCE, _SPACE, _CLAUSE = 0, 1, 2, 3, 4, 5
+_BREAKS = re.compile(
+    r"(?P<para>\n(?:[^\S\n]*\n)+)|(?P<line>\n)"
+    rf"|(?P<sentence>[{CJK_ENDS}…]+[{re.escape(CLOSERS)}]*)"
+    r"|(?P<space>[^\S\n]+)"
+    rf"|(?P<clause>[{CJK_PAUSES}]+)"
+)
+_LEVELS = {"para": _PARAGRAPH, "line": _LINE, "sentence": _SENTENCE, "space": _SPACE,
+           "clause": _CLAUSE}
 _FENCE = re.compile(r"^[ \t]*(`{3,})[ \t]*([^\n`]*)\n", re.MULTILINE)
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -108,7 +118,7 @@ def _candidates(
         cut = m.end()
         if cut <= start:
             continue
-        level = _PARAGRAPH if m.lastgroup == "para" else _LINE if m.lastgroup == "line" else _SPACE
+        level = _LEVELS[m.lastgroup or "space"]
         (inside if protected.inside(cut) else outside).append((level, cut))
     for a, b in protected.ranges:
         for edge in (a, b):

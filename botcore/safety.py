@@ -20,6 +20,28 @@ INJECTION_RULES = re.compile(
     r"you are now (?!a student)|disregard (your|all) (rules|instructions)|developer mode|jailbreak)",
     re.IGNORECASE,
 )
+SELF_HARM_RULES_ZH = re.compile(
+    r"自杀|自残|轻生|寻死|割腕|想死(?!你|您|他|她|它|我了|人了)|不想活|活不下去|不想再活|活着没(?:有)?意(?:思|义)"
+    r"|结束(?:我的|自己的)生命|了结自己|伤害自己|杀了我自己|跳楼(?!价|甩卖|大甩卖)|吃安眠药|一死了之|想消失|不如死了"
+)
+"""Chinese self-harm phrases (high precision: 想死你了 "miss you so much" is not one)."""
+INJECTION_RULES_ZH = re.compile(
+    r"(?:忽略|无视|忘记|忘掉|不要理会)(?:掉)?(?:你)?(?:之前|以上|上面|前面|先前|所有|全部|一切)?的?"
+    r"(?:所有|全部)?的?(?:指令|指示|规则|提示词?|设定|约束|限制)"
+    r"|(?:显示|告诉我|输出|打印|重复|泄露|透露|说出|给我看)(?:一下|出)?你的(?:系统)?(?:提示词|指令|提示|设定|秘密|规则)"
+    r"|把你的(?:系统)?(?:提示词|指令|设定)(?:显示|告诉|输出|打印|发|说|给)"
+    r"|你的系统提示|开发者模式|越狱模式|DAN模式|(?:扮演|假装(?:你)?是)一个没有(?:任何)?(?:限制|规则|约束)"
+)
+ABUSE_RULES_ZH = re.compile(
+    r"傻逼|傻[bB]|煞笔|沙比|操你|草泥马|肏|你妈的?逼|你妈死|狗娘养|婊子|贱人|贱货|王八蛋|滚你妈"
+    r"|去你妈|你(?:这个|真是个?|就是个?|是个?)?(?:白痴|智障|脑残|废物|蠢货|垃圾(?!分类|桶|邮件|短信|食品|站)|畜生|人渣)"
+    r"|(?:你|您)(?:给我)?(?:去死|滚蛋|滚开)"
+)
+"""Clear Chinese insults aimed at someone (the head catches the rest)."""
+MINOR_SEXUAL_RULES_ZH = re.compile(
+    r"(?:儿童|小孩|幼女|幼童|未成年|萝莉|小学生|初中生|\d{1,2}岁).{0,12}(?:色情|裸照|裸体|性交|做爱|性行为|黄图)"
+    r"|(?:色情|裸照|裸体|性交|做爱|性行为|黄图).{0,12}(?:儿童|小孩|幼女|幼童|未成年|萝莉|小学生|初中生)"
+)
 MINOR_SEXUAL_RULES = re.compile(
     r"\b(child|kid|minor|underage|teen|\d{1,2}[- ]?(yo|year[- ]old))\b.*\b(sex\w*|nude\w*|naked|porn\w*)\b"
     r"|\b(sex\w*|nude\w*|naked|porn\w*)\b.*\b(child|kid|minor|underage|teen)\b",
@@ -51,16 +73,18 @@ injection refusals ask for a little more certainty, since the rules catch the cl
 
 
 def screen_input(text: str, head: Mapping[str, float]) -> SafetyCheck:
-    """Combine rules (high precision) with the safety head (recall)."""
-    if SELF_HARM_RULES.search(text) or head.get("self_harm", 0.0) >= THRESHOLDS["self_harm"]:
+    """Combine rules (high precision, English and Chinese) with the safety head (recall)."""
+    if (SELF_HARM_RULES.search(text) or SELF_HARM_RULES_ZH.search(text)
+            or head.get("self_harm", 0.0) >= THRESHOLDS["self_harm"]):
         return SafetyCheck(Verdict.CRISIS, "self-harm")
-    if MINOR_SEXUAL_RULES.search(text):
+    if MINOR_SEXUAL_RULES.search(text) or MINOR_SEXUAL_RULES_ZH.search(text):
         return SafetyCheck(Verdict.UNSAFE_SEXUAL, "sexual content involving minors")
     if head.get("sexual", 0.0) >= THRESHOLDS["sexual"]:
         return SafetyCheck(Verdict.UNSAFE_SEXUAL, "sexual content")
-    if INJECTION_RULES.search(text) or head.get("prompt_injection", 0.0) >= THRESHOLDS["prompt_injection"]:
+    if (INJECTION_RULES.search(text) or INJECTION_RULES_ZH.search(text)
+            or head.get("prompt_injection", 0.0) >= THRESHOLDS["prompt_injection"]):
         return SafetyCheck(Verdict.INJECTION, "prompt injection")
-    if head.get("abuse", 0.0) >= THRESHOLDS["abuse"]:
+    if ABUSE_RULES_ZH.search(text) or head.get("abuse", 0.0) >= THRESHOLDS["abuse"]:
         return SafetyCheck(Verdict.ABUSE, "abusive language")
     return SafetyCheck(Verdict.OK)
 

@@ -1,7 +1,8 @@
 """Text shaping for Discord: 2000-character chunks that keep code blocks intact, and mention safety.
 
 Discord counts a message's length in characters (code points) and refuses more than 2000. A long
-reply is cut on the best boundary available (blank line, line end, sentence end, space) and a
+reply is cut on the best boundary available (blank line, line end, sentence end — ``。！？；`` for
+Chinese —, space, Chinese clause mark) and a
 fenced code block that straddles a cut is closed at the end of one chunk and reopened, with its
 language tag, at the start of the next, so each chunk renders on its own.
 """
@@ -9,6 +10,8 @@ language tag, at the start of the next, so each chunk renders on its own.
 from __future__ import annotations
 
 import re
+
+from botcore.sentences import CJK_ENDS, CJK_PAUSES
 
 DISCORD_LIMIT = 2000
 """Most characters one Discord message may hold."""
@@ -31,7 +34,7 @@ def _cut_point(text: str, limit: int) -> int:
     """Where to cut ``text`` (longer than ``limit``): the best boundary at or before ``limit``."""
     window = text[:limit]
     floor = limit // 2  # don't make tiny chunks just to hit a nicer boundary
-    for sep in ("\n\n", "\n", ". ", "! ", "? ", " "):
+    for sep in ("\n\n", "\n", ". ", "! ", "? ", *CJK_ENDS, " ", *CJK_PAUSES):  # Chinese: no spaces
         idx = window.rfind(sep)
         if idx >= floor:
             return idx + len(sep)

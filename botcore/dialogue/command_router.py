@@ -95,7 +95,7 @@ QUIZ_UNKNOWN = Text("I don't have a quiz on {topic} yet. Topics: {topics}.",
                     "我还没有关于 {topic} 的测验。主题有：{topics}。")
 QUIZ_START = Text("Quiz time! {n} questions on {topic}. Answer with the button or type your "
                   "answer (/quiz stop to end).\n\n{question}",
-                  "测验开始！关于 {topic} 的 {n} 道题。点按钮或直接输入答案"
+                  "测验开始！关于{topic}的 {n} 道题。点按钮或直接输入答案"
                   "（/quiz stop 结束）。\n\n{question}")
 QUIZ_STOPPED = Text("Quiz stopped. You had {score}/{done} so far.",
                     "测验已结束。到目前为止你答对了 {score}/{done}。")
@@ -104,7 +104,7 @@ CORRECT = Text("✅ Correct!", "✅ 答对了！")
 WRONG = Text("❌ Not quite — the answer is {answer}.", "❌ 不太对——答案是 {answer}。")
 QUIZ_DONE = Text("{verdict}\n\nDone! You scored {score}/{total} on {topic}. /progress shows "
                  "your history.",
-                 "{verdict}\n\n完成！你在 {topic} 测验中得了 {score}/{total} 分。"
+                 "{verdict}\n\n完成！你在{topic}测验中得了 {score}/{total} 分。"
                  "/progress 可以查看历史成绩。")
 FORGOT_ALL = Text("Done. I erased everything I stored about you ({total} records).",
                   "完成。我删除了保存的关于你的全部数据（{total} 条记录）。")

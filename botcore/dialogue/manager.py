@@ -41,6 +41,7 @@ from botcore.faq.store import create_escalation
 from botcore.i18n import Text, turn_language
 from botcore.inference.base import ModelExecutor
 from botcore.inference.payloads import ChatTurn, GenerateRequest, Understanding
+from botcore.memory.answers import answer_from_memory, keep_names_verbatim, stored_names
 from botcore.memory.base import ShortTermMemory, Turn, UserRecord
 from botcore.memory.erase import erase_short_term
 from botcore.memory.facts import extract_facts
@@ -482,6 +483,10 @@ class DialogueManager:
                 key, message.platform, message.user_id, fact_scope(message)))
             self._recall.set(recall_key, cached)
         stored_facts, summary = cached
+        fact_texts = [f for f, _ in stored_facts]
+        remembered = answer_from_memory(text, _lang(message), fact_texts)
+        if remembered is not None:  # quoted from the stored fact, never through the generator
+            return SkillReply(remembered, skill="companion", meta={"memory_answer": True})
         facts = rank_facts(und.embedding, stored_facts, k=5)
         ctx = TurnContext(
             message=message, key=key, text=text, understanding=und, history=history, facts=facts,
@@ -498,6 +503,8 @@ class DialogueManager:
             log.error("generation failed: %s", exc)
             return SkillReply(MODEL_DOWN.render(_lang(message)), skill=skill,
                               meta={"error": "inference"})
+        if skill != "faq" and fact_texts:  # a generated reply keeps stored names as they are
+            reply.text = keep_names_verbatim(reply.text, stored_names(fact_texts))
         reply.text = screen_output(reply.text, self.settings.secrets_in_prompt,
                                    _lang(message)).strip() or NO_WORDS.render(_lang(message))
         reply.skill = reply.skill or skill

@@ -1,17 +1,26 @@
 """Prompt assembly: persona + facts + recent turns within a budget.
 
-The bot has no tokenizer (no torch in the bot process), so it budgets by characters
-(~4 per token for English); the worker then trims exactly by token count.
+The bot has no tokenizer (no torch in the bot process), so it estimates tokens from characters
+(~4 per token for English, about one per Chinese character); the worker then trims exactly by
+token count.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from botcore.inference.payloads import ChatTurn
 from botcore.memory.base import Turn
 
 CHARS_PER_TOKEN = 4
+_WIDE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def estimate_tokens(text: str) -> int:
+    """Roughly how many tokens ``text`` costs: CJK characters one each, the rest four per token."""
+    wide = len(_WIDE.findall(text))
+    return wide + (len(text) - wide) // CHARS_PER_TOKEN
 
 
 def build_messages(
@@ -30,10 +39,10 @@ def build_messages(
         sys_text += "\nWhat you remember about the user:\n" + "\n".join(f"- {f}" for f in facts)
     if summary:
         sys_text += f"\nEarlier in this conversation: {summary}"
-    budget = budget_tokens * CHARS_PER_TOKEN - len(sys_text) - len(user_text)
+    budget = budget_tokens - estimate_tokens(sys_text) - estimate_tokens(user_text)
     kept: list[ChatTurn] = []
     for turn in reversed(history):
-        cost = len(turn.text) + 8
+        cost = estimate_tokens(turn.text) + 2
         if budget - cost < 0:
             break
         budget -= cost

@@ -1,12 +1,18 @@
-"""Extracting long-term facts from what users say ("I'm Ana", "I have a dog named Max").
+"""Extracting long-term facts from what users say ("I'm Ana", "I have a dog named Max", "我叫小明",
+"我养了一只猫叫咪咪").
 
 Rules, not the generator: a 135M model invents facts, and a wrong memory is worse than none.
+Facts are stored as text in the language the user spoke, from the templates below
+(:data:`FACT_FORMS`), so :mod:`botcore.memory.answers` can read names back out verbatim.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from botcore.i18n import Text
+from botcore.sentences import has_cjk
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,8 +23,19 @@ class ExtractedFact:
     name: str | None = None
 
 
+FACT_NAME = Text("Their name is {name}.", "用户的名字是{name}。")
+FACT_PET_NAMED = Text("They have a {pet} named {name}.", "用户养了一只{pet}，名叫{name}。")
+FACT_PET = Text("They have a {pet}.", "用户养了一只{pet}。")
+FACT_JOB = Text("They are a {job}.", "用户是{job}。")
+FACT_LIKE = Text("They like {thing}.", "用户喜欢{thing}。")
+FACT_HOME = Text("They live in {place}.", "用户住在{place}。")
+FACT_EVENT = Text("They have an upcoming {event}.", "用户即将有{event}。")
+FACT_FORMS = {"name": FACT_NAME, "pet_named": FACT_PET_NAMED, "pet": FACT_PET, "job": FACT_JOB,
+              "like": FACT_LIKE, "home": FACT_HOME, "event": FACT_EVENT}
+"""How each kind of fact is worded when stored (most specific first, for parsing)."""
+
 _NAME = re.compile(
-    r"\b(?:my name is|i am|i'm|im|call me)\s+([A-Z][a-zA-Z\-']{1,30})\b(?![a-z])", re.IGNORECASE
+    r"\b(?:my name is|i am|i'm|im|call me)\s+([A-Z][a-zA-Z0-9\-']{1,30})\b(?![a-z])", re.IGNORECASE
 )
 _NOT_NAMES = {
     "a", "an", "the", "not", "so", "very", "really", "just", "feeling", "fine", "good", "ok",
@@ -27,36 +44,50 @@ _NOT_NAMES = {
     "at", "from", "on", "still", "also", "too", "well", "great", "angry", "scared", "worried",
 }
 _PET = re.compile(
-    r"\bi (?:have|got|own) (?:a|an|two|three)?\s*(dog|cat|puppy|kitten|hamster|parrot|rabbit|fish)"
-    r"(?:\s+(?:named|called)\s+([A-Z][a-zA-Z]{1,30}))?", re.IGNORECASE)
-_LIKE = re.compile(r"\bi (?:really )?(?:like|love|enjoy) ([^.!?,;]{3,60})", re.IGNORECASE)
+    r"\bi (?:also |now |still )?(?:have|got|own|adopted) (?:a|an|two|three)?\s*(dog|cat|puppy|kitten|"
+    r"hamster|parrot|rabbit|fish|bird|turtle)"
+    r"(?:\s+(?:named|called)\s+([A-Z][a-zA-Z0-9\-']{1,30}))?", re.IGNORECASE)
+_MY_PET = re.compile(
+    r"\bmy (dog|cat|puppy|kitten|hamster|parrot|rabbit|fish|bird|turtle)(?:'s name)? "
+    r"(?:is called|is named|is|name is|called)\s+([A-Z][a-zA-Z0-9\-']{1,30})\b", re.IGNORECASE)
+_LIKE = re.compile(r"\bi (?:really )?(?:like|love|enjoy) ([^.!?,;。！？，；]{3,60})", re.IGNORECASE)
+_HOME = re.compile(r"\bi live in ([A-Za-z][\w' -]{1,40}?)(?=[.!?,;。！？，；]|$| and\b| with\b)",
+                   re.IGNORECASE)
 _EVENT = re.compile(
     r"\bi (?:have|'ve got|got) (?:an? |my )?(exam|test|interview|appointment|birthday|date|"
-    r"meeting|trip)\b([^.!?]{0,40})", re.IGNORECASE)
+    r"meeting|trip)\b([^.!?。！？]{0,40})", re.IGNORECASE)
 _WORK = re.compile(r"\bi (?:work as|am an?|'m an?) (teacher|nurse|student|developer|engineer|"
                    r"doctor|designer|programmer|artist|writer|chef)\b", re.IGNORECASE)
 
 
 def extract_facts(text: str) -> list[ExtractedFact]:
-    """Facts stated by the user in ``text`` (may be empty)."""
+    """Facts stated by the user in ``text`` (may be empty), English or Chinese."""
     out: list[ExtractedFact] = []
     m = _NAME.search(text)
     if m and m.group(1).lower() not in _NOT_NAMES:
         name = m.group(1)[0].upper() + m.group(1)[1:]
-        out.append(ExtractedFact(f"Their name is {name}.", name=name))
-    for m in _PET.finditer(text):
-        pet = m.group(1).lower()
-        out.append(ExtractedFact(
-            f"They have a {pet} named {m.group(2)}." if m.group(2) else f"They have a {pet}."))
+        out.append(ExtractedFact(FACT_NAME.render("en", name=name), name=name))
+    pets = [(m.group(1).lower(), m.group(2)) for m in _PET.finditer(text)]
+    pets += [(m.group(1).lower(), m.group(2)) for m in _MY_PET.finditer(text)]
+    for pet, pet_name in pets:
+        out.append(ExtractedFact(FACT_PET_NAMED.render("en", pet=pet, name=pet_name) if pet_name
+                                 else FACT_PET.render("en", pet=pet)))
     m = _WORK.search(text)
     if m:
-        out.append(ExtractedFact(f"They are a {m.group(1).lower()}."))
+        out.append(ExtractedFact(FACT_JOB.render("en", job=m.group(1).lower())))
     for m in _LIKE.finditer(text):
         thing = m.group(1).strip()
         if not re.match(r"(to )?(talk|know|ask|say|you)\b", thing, re.IGNORECASE):
-            out.append(ExtractedFact(f"They like {thing}."))
+            out.append(ExtractedFact(FACT_LIKE.render("en", thing=thing)))
+    m = _HOME.search(text)
+    if m:
+        out.append(ExtractedFact(FACT_HOME.render("en", place=m.group(1).strip())))
     m = _EVENT.search(text)
     if m:
-        out.append(ExtractedFact(f"They have an upcoming {m.group(1).lower()}"
-                                 f"{m.group(2).rstrip()}."))
+        out.append(ExtractedFact(FACT_EVENT.render(
+            "en", event=f"{m.group(1).lower()}{m.group(2).rstrip()}")))
+    if has_cjk(text):
+        from botcore.memory.facts_zh import extract_facts_zh
+
+        out += extract_facts_zh(text)
     return out

@@ -8,12 +8,14 @@ summarize, and a wrong memory is worse than a terse one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from botcore.memory.base import Turn
+from botcore.sentences import split_sentences
 
 NAME_PREFIX = "Their name is "
+NAME_PREFIXES = (NAME_PREFIX, "用户的名字是")
+"""How a stored name fact starts, in English and Chinese (see botcore.memory.facts.FACT_NAME)."""
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
@@ -25,7 +27,7 @@ def rank_facts(query: Sequence[float] | None, facts: Sequence[tuple[str, Sequenc
     """The ``k`` most relevant fact texts (plus the name fact), in stored order."""
     if not facts:
         return []
-    keep: set[int] = {i for i, (text, _) in enumerate(facts) if text.startswith(NAME_PREFIX)}
+    keep: set[int] = {i for i, (text, _) in enumerate(facts) if text.startswith(NAME_PREFIXES)}
     if query is None:
         scored = list(range(len(facts)))[-k:]
     else:
@@ -38,7 +40,6 @@ def rank_facts(query: Sequence[float] | None, facts: Sequence[tuple[str, Sequenc
     return [facts[i][0] for i in sorted(keep)]
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def extractive_summary(turns: Sequence[Turn], max_chars: int = 600) -> str:
@@ -47,7 +48,8 @@ def extractive_summary(turns: Sequence[Turn], max_chars: int = 600) -> str:
     for turn in turns:
         if turn.role != "user" or turn.text.startswith("/"):
             continue
-        first = _SENTENCE.split(turn.text.strip(), maxsplit=1)[0][:120]
+        sentences = split_sentences(turn.text.strip())  # English and Chinese sentence ends
+        first = sentences[0][:120] if sentences else ""
         if first and first not in parts:
             parts.append(first)
     text = "The user said: " + " | ".join(parts) if parts else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.prompt import build_messages
+from botcore.i18n import language_of
 from botcore.skills.prompts import assistant_prompt
 
 FENCE = "```"
@@ -21,7 +22,8 @@ def balance_fences(text: str) -> str:
 
 async def respond(ctx: TurnContext) -> SkillReply:
     """Answer as a general assistant."""
-    messages = build_messages(assistant_prompt(ctx.settings), ctx.history, ctx.text,
+    messages = build_messages(assistant_prompt(ctx.settings, language_of(ctx.message)),
+                              ctx.history, ctx.text,
                               facts=ctx.facts,
                               summary=ctx.summary)
     text = await ctx.generate(messages, temperature=0.5, max_new_tokens=160)

@@ -66,7 +66,7 @@ async def respond(ctx: TurnContext) -> SkillReply:
         explanation = await _explanation(ctx, solution, lang)
         text = f"{explanation}\n\n{steps}" if explanation else steps
         return SkillReply(text, skill="tutor", meta=meta | {"explained": bool(explanation)})
-    system = tutor_prompt(ctx.settings, hint_mode)
+    system = tutor_prompt(ctx.settings, hint_mode, lang)
     messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts,
                               summary=ctx.summary)
     computational = looks_computational(ctx.text)

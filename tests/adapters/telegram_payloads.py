@@ -304,3 +304,46 @@ def new_member_service(update_id: int = 17, message_id: int = 25) -> JSON:
         "update_id": update_id,
         "message": _message(message_id, GROUP_CHAT, sender=BEN, new_chat_members=[dict(BEN)]),
     }
+
+
+# A Chinese-speaking user (Telegram sends the client's language as ``language_code``).
+XIAOMING: JSON = {"id": 333333333, "is_bot": False, "first_name": "小明", "language_code": "zh-hans"}
+XIAOMING_CHAT: JSON = {"id": XIAOMING["id"], "first_name": "小明", "type": "private"}
+
+
+def zh_text(update_id: int, text: str, message_id: int) -> JSON:
+    """A text message from 小明 in his private chat."""
+    return {"update_id": update_id,
+            "message": _message(message_id, XIAOMING_CHAT, sender=XIAOMING, text=text)}
+
+
+def zh_command(update_id: int, command: str, message_id: int) -> JSON:
+    """A command from 小明 (``/start``: the text carries no language, ``language_code`` does)."""
+    return {"update_id": update_id, "message": _message(
+        message_id, XIAOMING_CHAT, sender=XIAOMING, text=command,
+        entities=[{"type": "bot_command", "offset": 0, "length": len(command.split()[0])}])}
+
+
+def zh_group_mention(update_id: int, text: str, message_id: int) -> JSON:
+    """小明 mentions the bot in a group, in Chinese (entity offsets in UTF-16 units)."""
+    mention = f"@{BOT_USERNAME}"
+    return {"update_id": update_id, "message": _message(
+        message_id, GROUP_CHAT, sender=XIAOMING, text=f"{mention} {text}",
+        entities=[{"type": "mention", "offset": 0, "length": len(mention)}])}
+
+
+def zh_sticker(update_id: int, message_id: int) -> JSON:
+    """A sticker from 小明."""
+    return {"update_id": update_id, "message": _message(
+        message_id, XIAOMING_CHAT, sender=XIAOMING,
+        sticker={"file_id": "CAACAgIAAxkBAAIBzh", "file_unique_id": "AgADzh", "type": "regular",
+                 "width": 512, "height": 512, "is_animated": False, "is_video": False,
+                 "emoji": "🐱"})}
+
+
+def zh_callback(update_id: int, data: str, query_id: str) -> JSON:
+    """小明 presses a button under one of the bot's messages."""
+    bot_msg = _message(90, XIAOMING_CHAT, sender=BOT_USER, text="…")
+    return {"update_id": update_id, "callback_query": {
+        "id": query_id, "from": dict(XIAOMING), "message": bot_msg,
+        "chat_instance": "-1234567890", "data": data}}

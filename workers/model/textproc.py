@@ -1,11 +1,13 @@
-"""Text clean-up around generation: stop strings, unfinished sentences, repeated phrases."""
+"""Text clean-up around generation: stop strings, unfinished sentences (English and Chinese),
+repeated phrases."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-_SENTENCE_END = re.compile(r"[.!?…](?:[\"')\]]*)(?=\s)|\n")
+from botcore.sentences import CJK_ENDS, CJK_PAUSES, CLOSERS, LATIN_ENDS, last_sentence_end
+
 _ROLE_LEAK = ("<|im_start|>", "<|im_end|>", "\nUser:", "\nuser:", "\nAssistant:", "\nassistant:")
 
 
@@ -32,27 +34,20 @@ def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
     return text[:best], True
 
 
-def last_sentence_end(text: str) -> int:
-    """The index just after the last complete sentence in ``text`` (0 when there is none)."""
-    end = 0
-    for match in _SENTENCE_END.finditer(text + " "):
-        end = match.end() if match.group(0) != "\n" else match.start() + 1
-    return min(end, len(text))
-
-
 def trim_unfinished(text: str) -> str:
     """Drop a trailing unfinished sentence (the reply was cut by the token limit).
 
-    Text with no complete sentence is cut at its last word boundary and gets an ellipsis.
+    Text with no complete sentence is cut at its last word boundary (a space, or for Chinese,
+    which has none, a clause mark such as ``，``) and gets an ellipsis.
     """
     stripped = text.rstrip()
-    if not stripped or stripped[-1] in ".!?…)\"'":
+    if not stripped or stripped[-1] in LATIN_ENDS + CJK_ENDS + CLOSERS + "…":
         return stripped
     end = last_sentence_end(stripped)
     if end > 0:
         return stripped[:end].rstrip()
-    space = stripped.rfind(" ")
-    return (stripped[:space] if space > 0 else stripped).rstrip(" ,;:-") + "…"
+    cut = max(stripped.rfind(" "), *(stripped.rfind(mark) for mark in CJK_PAUSES))
+    return (stripped[:cut] if cut > 0 else stripped).rstrip(" ,;:-，、：") + "…"
 
 
 def _words(text: str) -> list[str]:

@@ -79,3 +79,19 @@ def test_faq_import_ask_and_file_mode(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "no such file" in missing.stderr
     both = botctl(tmp_path, "faq", "ask")
     assert both.returncode == 2
+
+
+def test_chat_message_in_chinese_remembers_the_cat_verbatim(tmp_path: Path) -> None:
+    first = botctl(tmp_path, "chat", "--message", "你好，我叫小明，我养了一只猫叫咪咪。",
+                   "--user", "xm", LANG="C.UTF-8")
+    assert first.returncode == 0, first.stderr
+    second = botctl(tmp_path, "chat", "--message", "我的猫叫什么名字？", "--user", "xm", "--json",
+                    LANG="C.UTF-8")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)[0]["text"] == "你的猫叫咪咪。"
+    # the conversation's language stays Chinese for a message without words
+    help_text = botctl(tmp_path, "chat", "--message", "/help", "--user", "xm", LANG="C.UTF-8")
+    assert "我可以做这些事" in help_text.stdout
+    # a Chinese terminal gets Chinese fixed texts from the start
+    other = botctl(tmp_path, "chat", "--message", "/memory", "--user", "new", LANG="zh_CN.UTF-8")
+    assert "我还不记得任何关于你的事" in other.stdout

@@ -1,0 +1,97 @@
+"""Chinese on Discord: raw gateway payloads (``parse_message_create``) and slash commands with a
+Chinese client locale, through the real dialogue manager (SQLite, instant model); Discord is faked
+at its HTTP seam."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from adapters.discord.adapter import configure_api_base
+from adapters.discord.client import BotcoreClient
+from botcore.runtime import Runtime, open_runtime
+from tests.adapters.discord_payloads import (
+    ANA,
+    APP_ID,
+    BOT_USER,
+    CHANNEL,
+    DM,
+    GID,
+    FakeDiscord,
+    dm_channel,
+    gateway,
+    make_settings,
+    message,
+    settle,
+    slash,
+    start_bot,
+)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    old = discord.http.Route.BASE
+    configure_api_base(server.base_url)
+    yield server
+    discord.http.Route.BASE = old
+    await server.close()
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    async with open_runtime(make_settings(tmp_path)) as rt:
+        yield rt
+
+
+@pytest.fixture
+async def bot(fake: FakeDiscord, runtime: Runtime) -> AsyncIterator[BotcoreClient]:
+    client = await start_bot(runtime)
+    yield client
+    await client.close()
+
+
+async def say(client: BotcoreClient, runtime: Runtime, payload: dict[str, Any]) -> None:
+    gateway(client).parse_message_create(payload)
+    await settle()
+    await runtime.manager.aclose()  # background fact extraction done
+
+
+async def test_a_chinese_dm_and_mention_are_answered_from_memory(
+        bot: BotcoreClient, fake: FakeDiscord, runtime: Runtime) -> None:
+    await say(bot, runtime, message(channel_id=DM, author=ANA,
+                                    content="你好，我叫小明，我养了一只猫叫咪咪。"))
+    await say(bot, runtime, message(channel_id=DM, author=ANA, content="我的猫叫什么名字？"))
+    assert fake.final(DM)[-1]["content"] == "你的猫叫咪咪。"
+    await say(bot, runtime, message(channel_id=DM, author=ANA, content="12+5"))
+    await say(bot, runtime, message(channel_id=DM, author=ANA, content="/help"))
+    assert fake.final(DM)[-1]["content"].startswith("我可以做这些事")
+    mention = message(channel_id=CHANNEL, guild_id=GID, author=ANA,
+                      content=f"<@{BOT_USER['id']}> 我的猫叫什么名字？", mentions=(BOT_USER,))
+    await say(bot, runtime, mention)
+    assert fake.final(CHANNEL)[-1]["content"] == "你的猫叫咪咪。"
+
+
+async def test_slash_commands_answer_in_the_client_locale(
+        bot: BotcoreClient, fake: FakeDiscord) -> None:
+    payload = slash("help", channel=dm_channel(DM, ANA), author=ANA)
+    payload["locale"] = "zh-CN"
+    gateway(bot).parse_interaction_create(payload)
+    await settle()
+    (answer,) = fake.find("POST", rf"/api/v10/webhooks/{APP_ID}/{payload['token']}")
+    assert answer.json["content"].startswith("我可以做这些事")
+
+
+async def test_command_descriptions_are_synced_in_chinese_too(
+        bot: BotcoreClient, fake: FakeDiscord) -> None:
+    (sync,) = fake.find("PUT", rf"/api/v10/applications/{APP_ID}/commands")
+    commands = {c["name"]: c for c in sync.json}
+    assert commands["help"]["description"] == "What I can do"
+    assert commands["help"]["description_localizations"] == {"zh-CN": "我能做什么"}
+    ask_option = commands["ask"]["options"][0]
+    assert ask_option["description_localizations"] == {"zh-CN": "你的问题或消息"}
