@@ -19,7 +19,8 @@ from botcore.errors import ConfigError
 SKILLS: tuple[str, ...] = ("companion", "tutor", "faq", "assistant")
 """The skill names, fixed by the spec."""
 
-_SECRET_FIELDS = ("telegram_token", "discord_token", "telegram_webhook_secret")
+_SECRET_FIELDS = ("telegram_token", "discord_token", "telegram_webhook_secret",
+                  "generator_api_key")
 
 
 class Settings(BaseSettings):
@@ -45,6 +46,17 @@ class Settings(BaseSettings):
 
     admin_ids: str = ""
     generator_model: str | None = None
+    generator_engine: Literal["auto", "llamacpp", "transformers", "openai", "vllm"] = "auto"
+    """How replies are generated; ``auto``: llamacpp for a GGUF on CPU (see docs/model.md)."""
+    generator_url: str | None = None
+    """Base URL of an OpenAI-compatible server for the ``openai`` engine (…/v1)."""
+    generator_api_key: SecretStr | None = None
+    generator_slots: int = Field(default=8, ge=1, le=256)
+    """Requests one worker decodes at once (llama.cpp slots, batch rows); the rest queue."""
+    generator_ctx: int = Field(default=2048, ge=256, le=131072)
+    """Context per slot in tokens (prompt + reply); prompts are cut to fit."""
+    generator_threads: int = Field(default=0, ge=0, le=256)
+    """CPU threads for the llamacpp engine (0: the CPUs this process may use, at most 16)."""
     encoder_model: str | None = None
     device: str = "auto"
     executor: str = "local"

@@ -1,7 +1,9 @@
 """The in-process model executor (the embedded default): the shared model in this process.
 
 The model is loaded lazily on first use, in a worker thread, so the event loop never blocks;
-generation goes through the same :class:`~workers.batching.BatchCollector` as on a Celery worker.
+generation goes through the same generation engine and admission queue as on a Celery worker
+(:meth:`workers.model.service.ModelService.engine_host`; a service without an engine, such as
+the instant model, through a :class:`~workers.batching.BatchCollector`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from typing import Any
 
 from botcore.config import Settings
 from botcore.errors import InferenceError
-from botcore.inference.base import TextDeltaCallback
-from botcore.inference.payloads import GenerateRequest, GenerateResult, Understanding
+from botcore.inference.base import StatusCallback, TextDeltaCallback
+from botcore.inference.payloads import (
+    GenerateRequest,
+    GenerateResult,
+    GenerationStatus,
+    Understanding,
+)
 from workers.batching import BatchCollector
 
 log = logging.getLogger(__name__)
@@ -27,7 +34,7 @@ class LocalExecutor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._service: Any = None
-        self._collector: BatchCollector | None = None
+        self._collector: Any = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -35,7 +42,7 @@ class LocalExecutor:
         """An executor around an already loaded model (tests, notebooks)."""
         executor = cls(settings)
         executor._service = service
-        executor._collector = BatchCollector(service)
+        executor._collector = generation_queue(service)
         return executor
 
     def _load(self) -> Any:
@@ -43,8 +50,9 @@ class LocalExecutor:
             if self._service is None:
                 from workers.model.service import get_service
 
-                self._service = get_service(self.settings)
-                self._collector = BatchCollector(self._service)
+                service = get_service(self.settings)
+                self._collector = generation_queue(service)
+                self._service = service
             return self._service
 
     async def service(self) -> Any:
@@ -85,39 +93,67 @@ class LocalExecutor:
         return result
 
     async def generate(self, request: GenerateRequest,
-                       on_delta: TextDeltaCallback | None = None) -> GenerateResult:
+                       on_delta: TextDeltaCallback | None = None, *,
+                       on_status: StatusCallback | None = None) -> GenerateResult:
+        """Generate one reply in this process.
+
+        Args:
+            request: what to generate.
+            on_delta: receives the reply as it streams.
+            on_status: receives admission news: ``queued`` (position, rough wait) when every
+                slot of the engine is busy, then ``admitted``.
+        """
         await self.service()
         assert self._collector is not None
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[str] = asyncio.Queue()
+        queue: asyncio.Queue[str | GenerationStatus] = asyncio.Queue()
 
-        def sink(delta: str) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, delta)
+        def sink(item: str | GenerationStatus) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
 
-        fut = asyncio.wrap_future(self._collector.submit(request, sink if on_delta else None))
-        if on_delta is None:
-            try:
-                return await fut
-            except Exception as exc:
-                raise InferenceError(f"generation failed: {exc}") from exc
-        while True:
-            getter = asyncio.ensure_future(queue.get())
-            waiting: set[asyncio.Future[Any]] = {fut, getter}
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if getter in done:
-                await on_delta(getter.result())
-                continue
-            getter.cancel()
-            while not queue.empty():
-                await on_delta(queue.get_nowait())
-            try:
-                return fut.result()
-            except Exception as exc:
-                raise InferenceError(f"generation failed: {exc}") from exc
+        if isinstance(self._collector, BatchCollector):
+            cfut = self._collector.submit(request, sink if on_delta else None)
+        else:
+            cfut = self._collector.submit(request, sink if on_delta else None,
+                                          on_status=sink if on_status else None)
+        fut = asyncio.wrap_future(cfut)
+
+        async def deliver(item: str | GenerationStatus) -> None:
+            if isinstance(item, GenerationStatus):
+                if on_status is not None:
+                    await on_status(item)
+            elif on_delta is not None:
+                await on_delta(item)
+
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                waiting: set[asyncio.Future[Any]] = {fut, getter}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    await deliver(getter.result())
+                    continue
+                getter.cancel()
+                while not queue.empty():
+                    await deliver(queue.get_nowait())
+                try:
+                    return fut.result()
+                except Exception as exc:
+                    raise InferenceError(f"generation failed: {exc}") from exc
+        finally:
+            if not cfut.done():
+                cfut.cancel()  # the caller gave up (cancelled): free the slot or queue place
 
     async def aclose(self) -> None:
         if self._collector is not None:
             await asyncio.to_thread(self._collector.close)
+
+
+def generation_queue(service: Any) -> Any:
+    """What generation requests are submitted to: the service's engine host, or a batch
+    collector for a service without one (the instant model, test doubles)."""
+    make = getattr(service, "engine_host", None)
+    return make() if callable(make) else BatchCollector(service)
 
 
 def create_local_executor(settings: Settings) -> LocalExecutor:

@@ -52,6 +52,7 @@ from botcore.inference.payloads import (
     TASK_UNDERSTAND,
     GenerateRequest,
     GenerateResult,
+    GenerationStatus,
     Understanding,
 )
 from workers.batching import BatchCollector, ListBatcher
@@ -94,7 +95,7 @@ class WorkerRuntime:
             retry_on_error=[RedisConnectionError, RedisTimeoutError])
         self._service: Any = None
         self._given = service
-        self._collector: BatchCollector | None = None
+        self._collector: Any = None
         self._understander: ListBatcher[tuple[str, bool], Understanding] | None = None
         self._embedder: ListBatcher[str, list[float]] | None = None
         self._lock = threading.Lock()
@@ -114,7 +115,9 @@ class WorkerRuntime:
                 from workers.model.service import get_service
 
                 service = get_service(self.settings)
-            self._collector = BatchCollector(service)
+            from workers.executor import generation_queue
+
+            self._collector = generation_queue(service)
             self._understander = ListBatcher(self._understand_batch, "understand")
             self._embedder = ListBatcher(lambda texts: service.embed(texts), "embed")
             self._service = service
@@ -131,7 +134,8 @@ class WorkerRuntime:
         return self._service
 
     @property
-    def collector(self) -> BatchCollector:
+    def collector(self) -> Any:
+        """Where generation requests go: the engine host (or a batch collector)."""
         self.warm_up()
         assert self._collector is not None
         return self._collector
@@ -271,7 +275,13 @@ def generate(self: Task, payload: dict[str, Any], reply_to: str | None = None, k
         if request.stream:
             def sink(delta: str) -> None:
                 rt.publish(reply_to, k, "delta", delta, attempt=attempt)
-        future = rt.collector.submit(request, sink)
+        collector = rt.collector
+        if isinstance(collector, BatchCollector):
+            future = collector.submit(request, sink)
+        else:  # the engine host also says when the request waits for a slot
+            def status(st: GenerationStatus) -> None:
+                rt.publish(reply_to, k, "status", st.model_dump(mode="json"))
+            future = collector.submit(request, sink, on_status=status)
         try:
             result: GenerateResult = future.result(timeout=left)
         except FutureTimeout:

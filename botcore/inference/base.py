@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from botcore.inference.payloads import GenerateRequest, GenerateResult, Understanding
+from botcore.inference.payloads import (
+    GenerateRequest,
+    GenerateResult,
+    GenerationStatus,
+    Understanding,
+)
 
 TextDeltaCallback = Callable[[str], Awaitable[None]]
 """Receives each new piece of generated text, in order, while a reply streams."""
+
+StatusCallback = Callable[[GenerationStatus], Awaitable[None]]
+"""Receives admission news of a generation (queued with a position, then admitted).
+
+The local and Celery executors accept it as ``generate(request, on_delta, on_status=...)``;
+it is optional and not part of :class:`ModelExecutor` (other executors need not report)."""
 
 
 @runtime_checkable

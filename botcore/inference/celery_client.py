@@ -18,12 +18,13 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from celery import Celery
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from botcore import metrics
 from botcore.config import Settings
 from botcore.errors import ConfigError, InferenceError, InferenceTimeout
-from botcore.inference.base import TextDeltaCallback
+from botcore.inference.base import StatusCallback, TextDeltaCallback
 from botcore.inference.celery_config import (
     DEADLINE_MARGIN_S,
     REPLY_PREFIX,
@@ -36,6 +37,7 @@ from botcore.inference.payloads import (
     TASK_UNDERSTAND,
     GenerateRequest,
     GenerateResult,
+    GenerationStatus,
     Understanding,
 )
 
@@ -102,7 +104,8 @@ class CeleryExecutor:
                     pass
 
     async def _call(self, task: str, payload: dict[str, Any], key: str,
-                    on_delta: TextDeltaCallback | None = None) -> dict[str, Any]:
+                    on_delta: TextDeltaCallback | None = None,
+                    on_status: StatusCallback | None = None) -> dict[str, Any]:
         await self._ensure_listener()
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._waiters[key] = queue
@@ -120,14 +123,15 @@ class CeleryExecutor:
                     task_id=f"{key}:{uuid.uuid4().hex[:8]}", expires=timeout)
             except Exception as exc:
                 raise InferenceError(f"could not queue {task}: {exc}") from exc
-            result = await self._wait(key, queue, on_delta)
+            result = await self._wait(key, queue, on_delta, on_status)
             metrics.INFERENCE_SECONDS.labels(task).observe(time.perf_counter() - started)
             return result
         finally:
             self._waiters.pop(key, None)
 
     async def _wait(self, key: str, queue: asyncio.Queue[dict[str, Any]],
-                    on_delta: TextDeltaCallback | None) -> dict[str, Any]:
+                    on_delta: TextDeltaCallback | None,
+                    on_status: StatusCallback | None = None) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.reply_timeout_s
         sent = ""  # the streamed text handed to on_delta so far
@@ -144,6 +148,14 @@ class CeleryExecutor:
                     continue
                 msg = {"id": key, "type": "result", "data": stored}
             kind = msg.get("type")
+            if kind == "status":  # the worker queued or admitted the request
+                if on_status is not None:
+                    try:
+                        status = GenerationStatus.model_validate(msg.get("data"))
+                    except ValidationError:
+                        continue
+                    await on_status(status)
+                continue
             if kind == "delta":
                 # A generation redone by another worker (the first one died) streams from the
                 # start again: pass on only text that extends what the user already sees.
@@ -189,9 +201,11 @@ class CeleryExecutor:
         return vectors
 
     async def generate(self, request: GenerateRequest,
-                       on_delta: TextDeltaCallback | None = None) -> GenerateResult:
+                       on_delta: TextDeltaCallback | None = None, *,
+                       on_status: StatusCallback | None = None) -> GenerateResult:
+        """Generate on a worker; ``on_status`` hears when it queues the request and admits it."""
         data = await self._call(TASK_GENERATE, request.model_dump(mode="json"),
-                                f"g-{request.request_id}", on_delta)
+                                f"g-{request.request_id}", on_delta, on_status)
         return GenerateResult.model_validate(data)
 
     async def aclose(self) -> None:

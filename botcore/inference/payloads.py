@@ -56,6 +56,24 @@ class GenerateResult(BaseModel):
     finish_reason: Literal["stop", "length", "timeout", "error"] = "stop"
     model_version: str | None = None
     elapsed_ms: float = 0.0
+    first_token_ms: float | None = None
+    """From the worker receiving the request (queue wait included) to its first new token."""
+
+
+class GenerationStatus(BaseModel):
+    """Where a generation request stands in its worker's admission queue.
+
+    A worker decodes up to its engine's capacity at once and queues the rest in arrival order.
+    It reports ``queued`` (with the 1-based ``position`` among the waiting requests and a rough
+    ``eta_s`` until its first token) when a request has to wait, and ``admitted`` when it
+    starts decoding. Over Celery these travel as ``{"type": "status", "data": {...}}`` on the
+    bot's reply channel.
+    """
+
+    request_id: str
+    state: Literal["queued", "admitted"]
+    position: int = Field(default=0, ge=0)
+    eta_s: float | None = None
 
 
 class Understanding(BaseModel):

@@ -54,6 +54,7 @@ class ModelService:
         self.encoder = encoder
         self.version = version
         self._generator = generator
+        self._host: Any = None
         self._lock = threading.RLock()
         self._last_check = time.monotonic()
         self.device = encoder.trunk.device
@@ -64,8 +65,10 @@ class ModelService:
         """Load the encoder, the active heads version and (unless told not to) the generator.
 
         Args:
-            settings: ``encoder_model``, ``generator_model``, ``device``, ``data_dir`` are used.
-            with_generator: False defers loading the generator to the first :meth:`generate`.
+            settings: ``encoder_model``, ``generator_*``, ``device``, ``data_dir`` are used.
+            with_generator: False defers loading the generator to the first :meth:`generate`;
+                True starts the generation engine (see :meth:`engine_host`), which loads the
+                transformers generator only when that is the engine.
             checkpoint: a heads folder to use instead of the active version.
         """
         started = time.perf_counter()
@@ -78,7 +81,7 @@ class ModelService:
         encoder = Encoder.load(encoder_source(settings.encoder_model), device, checkpoint)
         service = cls(settings, encoder, version, checkpoint=checkpoint)
         if with_generator:
-            service.generator  # noqa: B018 - load now
+            service.engine_host().start()
         log.info("model service ready (version %s, %s) in %.1f s", version, device,
                  time.perf_counter() - started)
         return service
@@ -98,6 +101,20 @@ class ModelService:
                     log.info("generator LoRA merged from %s", lora)
                 self._generator = gen
             return self._generator
+
+    def engine_host(self) -> Any:
+        """The generation engine of this process behind its admission queue (created once).
+
+        Returns:
+            A :class:`workers.model.engines.host.EngineHost`.
+        """
+        with self._lock:
+            if self._host is None:
+                from workers.model.engines import create_engine
+                from workers.model.engines.host import EngineHost
+
+                self._host = EngineHost(create_engine(self.settings, self), self.version)
+            return self._host
 
     @staticmethod
     def _lora_dir(checkpoint: Path | None) -> Path | None:
@@ -151,6 +168,8 @@ class ModelService:
             if self._lora_dir(checkpoint) != self._lora_dir(self.checkpoint):
                 self._generator = None  # reloaded with the new adapter on next use
             self.encoder, self.version, self.checkpoint = encoder, version, checkpoint
+            if self._host is not None:
+                self._host.version = version
         log.info("model version %s activated from %s", version, checkpoint)
         return True
 
@@ -159,6 +178,7 @@ class ModelService:
         return {"version": self.version, "device": str(self.device),
                 "encoder": self.encoder.trunk.name,
                 "generator": self._generator.name if self._generator else None,
+                "engine": self._host.engine.name if self._host else None,
                 "heads": dict(self.encoder.meta.get("spec", {}))}
 
 

@@ -1,0 +1,104 @@
+"""Generation engines behind one seam (see :mod:`workers.model.engines.base`).
+
+``BOTCORE_GENERATOR_ENGINE`` picks one: ``llamacpp`` (GGUF through xllamacpp, the CPU default),
+``transformers`` (any Hugging Face causal or seq2seq model, LoRA, training), ``openai`` (any
+OpenAI-compatible server at ``BOTCORE_GENERATOR_URL``), ``vllm`` (in-process, GPU) or ``auto``:
+``openai`` when a URL is set, else ``llamacpp`` when the generator is a GGUF file and the
+device is a CPU, else ``transformers``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botcore.config import Settings
+from botcore.errors import ConfigError
+from workers.model.engines.base import ENGINES, GenerationEngine
+from workers.model.sources import generator_source
+
+if TYPE_CHECKING:
+    from workers.model.service import ModelService
+
+__all__ = ["ENGINES", "GenerationEngine", "create_engine", "gguf_path", "resolve_engine"]
+
+
+def gguf_path(settings: Settings) -> Path | None:
+    """The generator's GGUF file, when the configured generator is one."""
+    source = generator_source(settings.generator_model)
+    if source.gguf_file:
+        return Path(source.location) / source.gguf_file
+    return None
+
+
+def _cpu(settings: Settings) -> bool:
+    if settings.device == "cpu":
+        return True
+    if settings.device != "auto":
+        return False
+    from workers.model.devices import resolve_device
+
+    return resolve_device("auto").type == "cpu"
+
+
+def resolve_engine(settings: Settings) -> str:
+    """The engine ``BOTCORE_GENERATOR_ENGINE`` means for these settings (``auto`` resolved)."""
+    name = settings.generator_engine
+    if name != "auto":
+        return name
+    if settings.generator_url:
+        return "openai"
+    if gguf_path(settings) is not None and _cpu(settings):
+        return "llamacpp"
+    return "transformers"
+
+
+def create_engine(settings: Settings, service: ModelService | None = None,
+                  name: str | None = None, **overrides: Any) -> GenerationEngine:
+    """Build (not start) the configured engine.
+
+    Args:
+        settings: ``generator_*`` settings.
+        service: the model service whose generator the ``transformers`` engine drives.
+        name: an engine name instead of the configured one.
+        overrides: engine arguments that win over the settings (``slots``, ``threads``).
+
+    Raises:
+        ConfigError: the engine cannot serve this configuration.
+    """
+    name = name or resolve_engine(settings)
+    slots = int(overrides.pop("slots", settings.generator_slots))
+    if name == "llamacpp":
+        from workers.model.engines.llamacpp import LlamaCppEngine
+
+        gguf = gguf_path(settings)
+        if gguf is None:
+            raise ConfigError("BOTCORE_GENERATOR_ENGINE=llamacpp needs a GGUF generator "
+                              "(BOTCORE_GENERATOR_MODEL=/path/to/model.gguf or the bundled one)")
+        return LlamaCppEngine(gguf, settings.generator_model or gguf.name, slots=slots,
+                              ctx=int(overrides.pop("ctx", settings.generator_ctx)),
+                              threads=int(overrides.pop("threads", settings.generator_threads)))
+    if name == "transformers":
+        from workers.model.engines.transformers import TransformersEngine
+
+        if service is None:
+            from workers.model.service import get_service
+
+            service = get_service(settings)
+        svc = service
+        return TransformersEngine(lambda: svc.generator, slots=slots)
+    if name == "openai":
+        if not settings.generator_url:
+            raise ConfigError("BOTCORE_GENERATOR_ENGINE=openai needs BOTCORE_GENERATOR_URL")
+        from workers.model.engines.openai import OpenAIEngine
+
+        key = settings.generator_api_key.get_secret_value() if settings.generator_api_key \
+            else None
+        return OpenAIEngine(settings.generator_url, model=settings.generator_model or "default",
+                            api_key=key, slots=slots, timeout_s=settings.reply_timeout_s)
+    if name == "vllm":
+        from workers.model.engines.vllm import VLLMEngine
+
+        return VLLMEngine(settings.generator_model or "HuggingFaceTB/SmolLM2-135M-Instruct",
+                          slots=slots, ctx=settings.generator_ctx)
+    raise ConfigError(f"unknown generator engine {name!r} (choose one of {', '.join(ENGINES)})")
