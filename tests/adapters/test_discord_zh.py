@@ -74,7 +74,15 @@ async def test_a_chinese_dm_and_mention_are_answered_from_memory(
     mention = message(channel_id=CHANNEL, guild_id=GID, author=ANA,
                       content=f"<@{BOT_USER['id']}> 我的猫叫什么名字？", mentions=(BOT_USER,))
     await say(bot, runtime, mention)
-    assert fake.final(CHANNEL)[-1]["content"] == "你的猫叫咪咪。"
+    # what was said in the DM stays there: the channel answer does not quote it
+    assert fake.final(CHANNEL)[-1]["content"] == "你还没跟我说过你的猫。"
+    told = message(channel_id=CHANNEL, guild_id=GID, author=ANA,
+                   content=f"<@{BOT_USER['id']}> 我的狗叫豆豆。", mentions=(BOT_USER,))
+    await say(bot, runtime, told)
+    ask = message(channel_id=CHANNEL, guild_id=GID, author=ANA,
+                  content=f"<@{BOT_USER['id']}> 我的狗叫什么名字？", mentions=(BOT_USER,))
+    await say(bot, runtime, ask)
+    assert fake.final(CHANNEL)[-1]["content"] == "你的狗叫豆豆。"
 
 
 async def test_slash_commands_answer_in_the_client_locale(

@@ -58,7 +58,8 @@ async def test_a_chinese_conversation_through_the_real_dialogue_manager(tmp_path
         assert start[-1].startswith("你好，小明！我可以做这些事")
         await feed(p.zh_text(2, "你好，我叫小明，我养了一只猫叫咪咪。", 11))
         assert await feed(p.zh_text(3, "我的猫叫什么名字？", 12)) == ["你的猫叫咪咪。"]
-        assert await feed(p.zh_group_mention(4, "我的猫叫什么名字？", 13)) == ["你的猫叫咪咪。"]
+        # what was said in private stays there: the group answer does not quote it
+        assert await feed(p.zh_group_mention(4, "我的猫叫什么名字？", 13)) == ["你还没跟我说过你的猫。"]
         sticker = await feed(p.zh_sticker(5, 14))
         assert len(sticker) == 1 and "贴纸" in sticker[0]
         await feed(p.zh_text(6, "12+5", 15))
@@ -69,6 +70,6 @@ async def test_a_chinese_conversation_through_the_real_dialogue_manager(tmp_path
         assert "你确定吗" in forget[-1]
         buttons = api.calls[-1].params["reply_markup"]["inline_keyboard"][0]
         assert [b["text"] for b in buttons] == ["确定，全部删除", "取消"]
-        kept = await feed(p.zh_callback(10, "forget:no", "cb-zh"))
+        kept = await feed(p.zh_callback(10, buttons[1]["callback_data"], "cb-zh"))
         assert kept == ["好的，一切保持原样。"]
         await bot.shutdown()
