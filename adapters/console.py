@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
+from botcore.files import write_private
 from botcore.i18n import Text
 from botcore.messages import Button, IncomingMessage, OutgoingMessage
 from botcore.runtime import Runtime
@@ -103,7 +104,7 @@ class ConsoleAdapter:
             self.out.write(f"{self.label}{reply.text}\n")
         if reply.file is not None:
             path = self.files_dir / reply.file.filename
-            path.write_bytes(reply.file.content)
+            write_private(path, reply.file.content)  # an /export: owner-only
             self.out.write(SAVED.render(self.language, path=path) + "\n")
         self._buttons = [b for row in reply.buttons for b in row]
         if self._buttons:

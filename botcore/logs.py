@@ -4,24 +4,22 @@ Telegram token in them at INFO)."""
 from __future__ import annotations
 
 import logging
-import re
+import traceback
 
 from botcore.config import Settings
-
-_TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
+from botcore.redact import redact, register_settings
 
 
 class RedactSecrets(logging.Filter):
-    """Replace every known secret (and anything shaped like a bot token) with ``***``."""
+    """Replace every known secret, URL password and bot-token shape with ``***`` (message and
+    traceback), through :func:`botcore.redact.redact` — the one redaction of every line out."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 6]
 
     def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return _TELEGRAM_TOKEN.sub("***", text)
+        return redact(text, self.secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -31,20 +29,17 @@ class RedactSecrets(logging.Filter):
         cleaned = self._clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
         return True
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """Every secret value in the settings."""
-    out = []
-    for name in ("telegram_token", "discord_token", "telegram_webhook_secret", "prompt_canary"):
-        value = getattr(settings, name, None)
-        if value is not None:
-            out.append(value.get_secret_value())
-    for url in (settings.database_url, settings.redis_url, settings.broker_url):
-        if url and "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
-            out.append(url.split("@", 1)[0].split("//", 1)[-1].split(":", 1)[1])  # password
-    return out
+    """Every secret value in the settings (tokens, canary, URL passwords), also registered with
+    :mod:`botcore.redact` so botctl's own error lines are cleaned too."""
+    return register_settings(settings)
 
 
 def setup_logging(settings: Settings, level: str | None = None) -> None:

@@ -114,7 +114,7 @@ def watch_queues(broker_url: str | None, queues: Sequence[str]) -> None:
         REGISTRY.register(_queue_depth)
 
 
-def serve(port: int | None, addr: str = "0.0.0.0") -> bool:
+def serve(port: int | None, addr: str = "127.0.0.1") -> bool:
     """Serve ``/metrics`` on ``port`` in a daemon thread; False when no port or it is taken."""
     if not port:
         return False

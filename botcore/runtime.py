@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from botcore.config import Settings
+from botcore.config import Settings, ensure_data_dir
 from botcore.dialogue.manager import DialogueManager
 from botcore.inference.base import ModelExecutor
 from botcore.memory.base import ShortTermMemory
@@ -50,7 +50,7 @@ async def open_runtime(
     settings: Settings, *, executor: ModelExecutor | None = None
 ) -> AsyncIterator[Runtime]:
     """Open memory and the executor, build the dialogue manager, and close it all on exit."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_data_dir(settings.data_dir)
     long_term = await open_long_term(settings)
     short_term = await open_short_term(settings)
     own_executor = executor is None

@@ -48,7 +48,7 @@ def _start(**_: Any) -> None:
     metrics on ``BOTCORE_METRICS_PORT`` (batch sizes, tokens/s, queue depth…)."""
     threading.Thread(target=_load_model, name="botcore-model-load", daemon=True).start()
     metrics.watch_queues(settings.broker_url, (MODEL_QUEUE, DEFAULT_QUEUE))
-    metrics.serve(settings.metrics_port)
+    metrics.serve(settings.metrics_port, settings.metrics_addr)
 
 
 @worker_ready.connect

@@ -15,8 +15,10 @@ from typing import Annotated, Any
 
 import typer
 
-from botcore.config import Settings, load_settings
+from botcore.cli import common
+from botcore.config import Settings
 from botcore.errors import BotcoreError
+from botcore.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +27,11 @@ model_app = typer.Typer(name="model", help="Train, evaluate and query the shared
 
 
 def _settings() -> Settings:
-    return load_settings()
+    return common.settings()  # invalid: one line naming the variable, exit code 2
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {redact(message)}", err=True)
     return typer.Exit(code=1)
 
 

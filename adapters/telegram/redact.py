@@ -15,7 +15,11 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
-REDACTED = "<redacted>"
+from botcore.redact import MASK, register
+from botcore.redact import redact as redact_line
+
+REDACTED = MASK
+"""What a secret becomes (the same mask as every other line: :data:`botcore.redact.MASK`)."""
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -23,11 +27,8 @@ _original_factory: Any = None
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``<redacted>``."""
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+    """``text`` with every secret replaced (botcore's one redaction function, :mod:`botcore.redact`)."""
+    return redact_line(text, secrets)
 
 
 def _scrub(record: logging.LogRecord, secrets: Iterable[str]) -> None:
@@ -65,6 +66,7 @@ class RedactingFilter(logging.Filter):
 def install_redaction(*secrets: str) -> None:
     """Redact ``secrets`` from every log record created in this process from now on."""
     global _original_factory
+    register(secrets)
     with _lock:
         _secrets.update(s for s in secrets if s)
         if _original_factory is not None:

@@ -22,6 +22,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from adapters.telegram.redact import install_redaction
+from botcore.config import listen_address as parse_listen
 from botcore.errors import AdapterError, ConfigError
 
 if TYPE_CHECKING:
@@ -33,11 +34,11 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def listen_address(listen: str) -> tuple[str, int]:
-    """``host:port`` → ``(host, port)``."""
-    host, _, port = listen.rpartition(":")
-    if not port.isdigit():
-        raise ConfigError(f"BOTCORE_TELEGRAM_WEBHOOK_LISTEN must be host:port, got {listen!r}")
-    return host or "0.0.0.0", int(port)
+    """``host:port`` → ``(host, port)`` (an empty host means 127.0.0.1, never every interface)."""
+    try:
+        return parse_listen(listen)
+    except ValueError as exc:
+        raise ConfigError(f"BOTCORE_TELEGRAM_WEBHOOK_LISTEN: {exc}") from None
 
 
 def make_app(adapter: TelegramAdapter, secret: str, path: str) -> web.Application:

@@ -13,6 +13,7 @@ from typing import Any
 
 from botcore.config import Settings
 from botcore.errors import BotcoreError, ConfigError
+from botcore.redact import mask_url, redact
 
 OK, WARN, SKIP, FAIL = "ok", "warn", "skip", "fail"
 _TG_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
@@ -26,19 +27,17 @@ class Check:
     status: str
     detail: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", redact(self.detail))
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return asdict(self)
 
 
 def safe_url(url: str) -> str:
-    """The URL with its password hidden."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not an SQLAlchemy URL (redis://, amqp://)
-        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+    """The URL with its password hidden (``urlsplit``: a password may contain ``@``)."""
+    return mask_url(url)
 
 
 async def check_database(settings: Settings) -> list[Check]:

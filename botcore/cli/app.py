@@ -8,11 +8,16 @@ comes from the workers package), so botcore never imports them directly.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import traceback
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from botcore import __version__, plugins
+from botcore.cli import common
 from botcore.cli.audit import audit_app
 from botcore.cli.broadcast import broadcast_app
 from botcore.cli.chat import chat
@@ -25,10 +30,40 @@ from botcore.cli.run import run
 from botcore.cli.stats import stats
 from botcore.cli.users import users_app
 from botcore.cli.workers_status import workers_app
+from botcore.errors import BotcoreError, ConfigError
+from botcore.redact import redact
 
 log = logging.getLogger(__name__)
 
+
+class _Botctl(TyperGroup):
+    """The root group: whatever a command raises leaves as one redacted line on stderr — a
+    configuration error (settings, data dir, database URL) with exit code 2, anything else 1.
+    ``BOTCORE_LOG_LEVEL=DEBUG`` adds the (redacted) traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if type(exc).__module__.startswith(("click", "typer")):
+                raise  # usage errors, Exit, Abort: the CLI framework's own handling
+            _one_line(exc)
+
+
+def _one_line(exc: Exception) -> None:
+    if isinstance(exc, ConfigError):
+        common.config_error(exc)
+    if isinstance(exc, BotcoreError):
+        common.fail(str(getattr(exc, "user_message", None) or exc))
+    # a bug or a library error: no traceback (it may quote secrets) unless asked for
+    if os.environ.get("BOTCORE_LOG_LEVEL", "").strip().upper() == "DEBUG":
+        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    common.fail(f"{type(exc).__name__}: {str(exc).strip() or 'unexpected error'} "
+                "(BOTCORE_LOG_LEVEL=DEBUG shows the traceback)")
+
+
 app = typer.Typer(
+    cls=_Botctl,
     name="botctl",
     help="Run and manage a botcore deployment.",
     no_args_is_help=True,

@@ -11,7 +11,8 @@ from typing import Any, NoReturn, TypeVar
 import typer
 
 from botcore.config import Settings, load_settings
-from botcore.errors import BotcoreError
+from botcore.errors import BotcoreError, ConfigError
+from botcore.redact import redact
 
 T = TypeVar("T")
 
@@ -24,10 +25,17 @@ def settings() -> Settings:
         fail(f"configuration error: {exc}", code=2)
 
 
+def config_error(exc: BotcoreError) -> NoReturn:
+    """A configuration problem: one line naming the variable, exit code 2."""
+    fail(f"configuration error: {exc}", code=2)
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro``; a :class:`BotcoreError` becomes a one-line message and exit code 1."""
     try:
         return asyncio.run(coro)
+    except ConfigError as exc:
+        config_error(exc)
     except BotcoreError as exc:
         fail(str(getattr(exc, "user_message", None) or exc))
     except KeyboardInterrupt:
@@ -35,8 +43,9 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print an error to stderr and exit."""
-    typer.echo(f"error: {message}", err=True)
+    """Print one redacted line to stderr and exit (the same redaction as every log line)."""
+    line = " ".join(str(message).split("\n")).strip()
+    typer.echo(f"error: {redact(line)}", err=True)
     raise typer.Exit(code)
 
 

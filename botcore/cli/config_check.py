@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from botcore.admin.checks import FAIL, Check, run_checks
+from botcore.admin.checks import FAIL, run_checks
 from botcore.cli import common
 from botcore.config import load_settings
 from botcore.errors import ConfigError
@@ -25,7 +25,8 @@ def check(
 ) -> None:
     """Settings valid; database reachable and migrated; Redis; broker; tokens present.
 
-    Exit code 1 when a check fails (warnings and skipped services do not fail).
+    Exit code 1 when a check fails (warnings and skipped services do not fail); exit code 2,
+    with one line on stderr naming the variable, when a setting is invalid.
 
     Examples:
 
@@ -39,10 +40,9 @@ def check(
         common.fail(f"--require takes telegram or discord, not {', '.join(sorted(bad))}", code=2)
     try:
         settings = load_settings()
-    except ConfigError as exc:
-        results = [Check("settings", FAIL, str(exc).replace("\n", " ")[:300])]
-    else:
-        results = common.run(run_checks(settings, required))
+    except ConfigError as exc:  # like every botctl command: one line naming the variable, exit 2
+        common.config_error(exc)
+    results = common.run(run_checks(settings, required))
     failed = any(c.status == FAIL for c in results)
     if json_out:
         common.emit_json({"ok": not failed, "checks": [c.as_dict() for c in results]})

@@ -75,7 +75,8 @@ def run(
 
 def _serve(settings: object, names: list[str]) -> None:
     async def main() -> None:
-        metrics.serve(getattr(settings, "metrics_port", None))
+        metrics.serve(getattr(settings, "metrics_port", None),
+                      getattr(settings, "metrics_addr", "127.0.0.1"))
         async with open_runtime(settings) as rt:  # type: ignore[arg-type]
             running = [plugins.load(plugins.ADAPTERS, n)(rt) for n in names]
             stop = asyncio.Event()

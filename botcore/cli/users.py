@@ -15,6 +15,7 @@ from botcore.admin.session import AdminStores
 from botcore.admin.tables import print_table, with_admin
 from botcore.cli import common
 from botcore.errors import InputError
+from botcore.files import write_private
 from botcore.memory.local_store import in_process_memory_in_use
 
 users_app = typer.Typer(
@@ -182,7 +183,7 @@ def export(
         typer.echo(text)
         return
     try:
-        output.write_text(text + "\n", encoding="utf-8")
+        write_private(output, (text + "\n").encode("utf-8"))  # personal data: owner-only
     except OSError as exc:
         common.fail(f"cannot write {output}: {exc.strerror or exc}")
     typer.echo(f"exported {data['ref']} ({len(data.get('messages', []))} messages) to {output}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        Path(url.split("///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.split("///", 1)[-1].split("?", 1)[0])
+        if "///" in url and str(path) not in ("", ":memory:"):
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Owner-only from the first byte (SQLite gives its -wal/-shm files the same mode).
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

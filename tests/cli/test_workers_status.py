@@ -17,7 +17,7 @@ from tests.cli.conftest import Botctl
 
 def test_without_a_broker_it_says_so(botctl: Botctl) -> None:
     res = botctl("workers", "status")
-    assert res.code == 1 and "BOTCORE_BROKER_URL is not set" in res.err
+    assert res.code == 2 and "BOTCORE_BROKER_URL is not set" in res.err
     assert len(res.err.strip().splitlines()) == 1
 
 
