@@ -148,7 +148,9 @@ def to_incoming(
         reply_to_message_id=str(reference.message_id)
         if reference is not None and reference.message_id is not None
         else None,
-        language=None,
+        # A message carries no locale; a server's community language is the only hint there is.
+        language=str(message.guild.preferred_locale)
+        if message.guild is not None and message.guild.preferred_locale else None,
         settings_scope=str(message.guild.id) if message.guild is not None else None,
         sent_at=(message.edited_at if edited and message.edited_at else message.created_at).timestamp(),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.prompt import build_messages
 from botcore.i18n import language_of
-from botcore.skills.prompts import assistant_prompt
+from botcore.skills.prompts import assistant_prompt, english_only_note
 
 FENCE = "```"
 
@@ -27,4 +27,5 @@ async def respond(ctx: TurnContext) -> SkillReply:
                               facts=ctx.facts,
                               summary=ctx.summary)
     text = await ctx.generate(messages, temperature=0.5, max_new_tokens=160)
-    return SkillReply(balance_fences(text), skill="assistant")
+    note, state = english_only_note(ctx.settings, language_of(ctx.message), ctx.state)
+    return SkillReply(balance_fences(text) + note, skill="assistant", state=state)

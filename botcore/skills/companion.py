@@ -5,7 +5,7 @@ from __future__ import annotations
 from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.prompt import build_messages
 from botcore.i18n import language_of
-from botcore.skills.prompts import companion_prompt
+from botcore.skills.prompts import companion_prompt, english_only_note
 
 
 async def respond(ctx: TurnContext) -> SkillReply:
@@ -16,4 +16,5 @@ async def respond(ctx: TurnContext) -> SkillReply:
     messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts,
                               summary=ctx.summary)
     text = await ctx.generate(messages, temperature=0.5, max_new_tokens=60)
-    return SkillReply(text, skill="companion")
+    note, state = english_only_note(ctx.settings, language_of(ctx.message), ctx.state)
+    return SkillReply(text + note, skill="companion", state=state)

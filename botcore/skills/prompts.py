@@ -1,16 +1,49 @@
 """System prompts per skill. Short: a 135M model follows short instructions best.
 
-Every prompt ends by naming the language to answer in (the user's, kept per conversation), so a
+Every prompt ends by naming the language to answer in: the user's (kept per conversation), so a
 multilingual generator given by configuration answers Chinese in Chinese. The bundled SmolLM2 was
-trained on English and answers in English whatever it is told (docs/model.md).
+trained on English: told to write Chinese it writes nonsense, so with it the prompt asks for
+English and the reply carries a one-time note in the user's language (docs/model.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from botcore.config import Settings
-from botcore.i18n import normalize_lang
+from botcore.i18n import Text, normalize_lang
 
 LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
+
+
+ENGLISH_ONLY_NOTE = Text(
+    "(My built-in language model writes English only.)",
+    "（我内置的语言模型只会写英文，所以这里用英文回答。管理员可以配置一个多语言模型，"
+    "让我用中文自由对话；记忆、测验、算术、常见问题和命令都已支持中文。）",
+)
+LANG_NOTE = "lang_note"
+"""Session-state field: the English-only note was shown in this conversation."""
+
+
+def generator_writes(settings: Settings, lang: str | None) -> bool:
+    """Whether the configured generator can write ``lang``: the bundled SmolLM2 writes English
+    only; a model given by configuration (``BOTCORE_GENERATOR_MODEL`` or an OpenAI-compatible
+    ``BOTCORE_GENERATOR_URL``) is trusted to follow the language instruction."""
+    return normalize_lang(lang) == "en" or bool(settings.generator_model or settings.generator_url)
+
+
+def english_only_note(settings: Settings, lang: str | None,
+                      state: Mapping[str, str]) -> tuple[str, dict[str, str | None]]:
+    """The note to append (once per conversation) when the generator cannot write ``lang``, and
+    the session-state update that remembers it was shown; ("", {}) otherwise."""
+    if generator_writes(settings, lang) or state.get(LANG_NOTE):
+        return "", {}
+    return "\n\n" + ENGLISH_ONLY_NOTE.render(lang), {LANG_NOTE: "1"}
+
+
+def reply_language(settings: Settings, lang: str | None) -> str:
+    """The language to ask the generator for: the user's when it can write it, else English."""
+    return normalize_lang(lang) if generator_writes(settings, lang) else "en"
 
 
 def language_instruction(lang: str | None) -> str:
@@ -43,7 +76,7 @@ def companion_prompt(settings: Settings, emotion: str, name: str | None,
         parts.append(f"The user seems to feel {emotion}: acknowledge it gently and kindly.")
     elif emotion == "joy":
         parts.append("The user seems happy: share their joy.")
-    parts.extend([GUARD, language_instruction(lang)])
+    parts.extend([GUARD, language_instruction(reply_language(settings, lang))])
     return " ".join(parts)
 
 
@@ -55,7 +88,7 @@ def tutor_prompt(settings: Settings, hint_mode: bool, lang: str | None = None) -
                      "Do NOT give the final answer.")
     else:
         parts.append("Explain step by step with numbered steps, then state the answer clearly.")
-    parts.extend([GUARD, language_instruction(lang)])
+    parts.extend([GUARD, language_instruction(reply_language(settings, lang))])
     return " ".join(parts)
 
 
@@ -63,4 +96,4 @@ def assistant_prompt(settings: Settings, lang: str | None = None) -> str:
     """General questions and text generation."""
     return " ".join([persona(settings), "You are a helpful assistant. Answer clearly and "
                      "concisely. Put code in Markdown code blocks with the language name.", GUARD,
-                     language_instruction(lang)])
+                     language_instruction(reply_language(settings, lang))])
