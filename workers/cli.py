@@ -173,6 +173,39 @@ def evaluate(
         typer.echo(f"reports in {target}")
 
 
+@model_app.command()
+def bench(
+    engine: Annotated[str | None, typer.Option(
+        help="auto, llamacpp, transformers, openai or vllm (default: BOTCORE_GENERATOR_ENGINE)")
+    ] = None,
+    parallel: Annotated[int, typer.Option(min=1, max=256, help="requests at once")] = 8,
+    tokens: Annotated[int, typer.Option(min=1, max=4096, help="new tokens per request")] = 48,
+    threads: Annotated[int | None, typer.Option(min=1, max=256, help="CPU threads")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Generation speed: 8 fixed prompts one at a time, then --parallel at once.
+
+    Greedy, exactly --tokens new tokens per request (EOS ignored), so engines compare on
+    equal work. Prints engine, model, threads, load_s, single_tok_s, parallel, parallel_tok_s,
+    ttft_p50_s, ttft_p95_s.
+    """
+    from workers.model.engines import ENGINES
+    from workers.model.engines.bench import run_bench
+
+    if engine is not None and engine not in ENGINES:
+        raise _fail(f"unknown engine {engine!r} (choose one of {', '.join(ENGINES)})")
+    try:
+        result = run_bench(_settings(), engine=None if engine in (None, "auto") else engine,
+                           parallel=parallel, tokens=tokens, threads=threads)
+    except BotcoreError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:>15}: {value}")
+
+
 @model_app.command("list")
 def list_versions(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Registered model versions (the shipped ``default`` is always available)."""

@@ -53,6 +53,25 @@ def resolve_engine(settings: Settings) -> str:
     return "transformers"
 
 
+def _standalone_generator(settings: Settings) -> Any:
+    """A loader of the configured generator alone (no encoder), loaded once on first call."""
+    import threading
+
+    lock = threading.Lock()
+    loaded: list[Any] = []
+
+    def load() -> Any:
+        with lock:
+            if not loaded:
+                from workers.model.devices import resolve_device
+                from workers.model.generator import Generator
+
+                loaded.append(Generator.load(generator_source(settings.generator_model),
+                                             resolve_device(settings.device), settings.data_dir))
+            return loaded[0]
+    return load
+
+
 def create_engine(settings: Settings, service: ModelService | None = None,
                   name: str | None = None, **overrides: Any) -> GenerationEngine:
     """Build (not start) the configured engine.
@@ -81,12 +100,10 @@ def create_engine(settings: Settings, service: ModelService | None = None,
     if name == "transformers":
         from workers.model.engines.transformers import TransformersEngine
 
-        if service is None:
-            from workers.model.service import get_service
-
-            service = get_service(settings)
-        svc = service
-        return TransformersEngine(lambda: svc.generator, slots=slots)
+        if service is not None:
+            svc = service
+            return TransformersEngine(lambda: svc.generator, slots=slots)
+        return TransformersEngine(_standalone_generator(settings), slots=slots)
     if name == "openai":
         if not settings.generator_url:
             raise ConfigError("BOTCORE_GENERATOR_ENGINE=openai needs BOTCORE_GENERATOR_URL")
@@ -95,7 +112,8 @@ def create_engine(settings: Settings, service: ModelService | None = None,
         key = settings.generator_api_key.get_secret_value() if settings.generator_api_key \
             else None
         return OpenAIEngine(settings.generator_url, model=settings.generator_model or "default",
-                            api_key=key, slots=slots, timeout_s=settings.reply_timeout_s)
+                            api_key=key, slots=slots, timeout_s=settings.reply_timeout_s,
+                            ctx=settings.generator_ctx)
     if name == "vllm":
         from workers.model.engines.vllm import VLLMEngine
 
