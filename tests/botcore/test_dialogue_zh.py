@@ -7,8 +7,9 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from botcore.inference.payloads import GenerateRequest, GenerateResult
 from botcore.messages import Attachment, AttachmentKind, IncomingMessage
-from botcore.runtime import Runtime
+from botcore.runtime import Runtime, open_runtime
 from botcore.skills.prompts import (
     assistant_prompt,
     companion_prompt,
@@ -16,6 +17,7 @@ from botcore.skills.prompts import (
     tutor_prompt,
 )
 from tests.conftest import make_settings
+from workers.instant import InstantExecutor
 
 
 def msg(text: str, user: str, **kw: object) -> IncomingMessage:
@@ -115,3 +117,19 @@ def test_prompts_name_the_users_language_and_a_configured_model_is_trusted(
     served = make_settings(tmp_path, generator_engine="openai",
                            generator_url="http://127.0.0.1:8000/v1")
     assert english_only_note(served, "zh", {}) == ("", {})
+
+
+class MisspellingModel(InstantExecutor):
+    """A model that repeats the stored facts from its prompt with a name misspelled by a letter."""
+
+    async def generate(self, request: GenerateRequest, on_delta=None) -> GenerateResult:  # type: ignore[no-untyped-def]
+        system = request.messages[0].content
+        text = "Say hi to Zorblox2198 for me!" if "Zorblax2198" in system else "Hello!"
+        return GenerateResult(request_id=request.request_id, text=text)
+
+
+async def test_a_generated_reply_keeps_a_stored_name_verbatim(tmp_path: Path) -> None:
+    async with open_runtime(make_settings(tmp_path), executor=MisspellingModel()) as rt:
+        user = uuid.uuid4().hex[:10]
+        await say(rt, "I have a parrot named Zorblax2198.", user)
+        assert await say(rt, "Tell me something nice", user) == "Say hi to Zorblax2198 for me!"
