@@ -5,6 +5,7 @@ Adapters receive a :class:`Runtime` from their factory and use ``runtime.manager
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,9 +48,13 @@ def open_executor(settings: Settings) -> ModelExecutor:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, executor: ModelExecutor | None = None
+    settings: Settings, *, executor: ModelExecutor | None = None, background: bool = False
 ) -> AsyncIterator[Runtime]:
-    """Open memory and the executor, build the dialogue manager, and close it all on exit."""
+    """Open memory and the executor, build the dialogue manager, and close it all on exit.
+
+    ``background`` (long-running processes: ``botctl run``) also runs the scheduled jobs: the
+    retention purge when ``BOTCORE_RETENTION_DAYS`` is set.
+    """
     ensure_data_dir(settings.data_dir)
     long_term = await open_long_term(settings)
     short_term = await open_short_term(settings)
@@ -60,9 +65,19 @@ async def open_runtime(
     if not settings.redis_url:  # tell `botctl users forget` this process holds memory
         marker = InProcessMemoryLock(settings.data_dir)
         marker.acquire()
+    jobs: list[asyncio.Task[None]] = []
+    if background and settings.retention_days:
+        from botcore.admin.retention import retention_loop
+
+        jobs.append(asyncio.create_task(retention_loop(
+            long_term, short_term, settings.retention_days, settings.retention_interval_s),
+            name="retention"))
     try:
         yield Runtime(settings, short_term, long_term, exe, manager)
     finally:
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
         if marker is not None:
             marker.release()
         await manager.aclose()

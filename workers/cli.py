@@ -89,6 +89,9 @@ def train(
     activate_it: Annotated[bool, typer.Option("--activate", help="activate it after")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
+    with_feedback: Annotated[bool, typer.Option(
+        "--with-feedback", help="add consented conversations rated 👍 as labelled examples "
+        "(PII redacted; users without /consent on are never read)")] = False,
 ) -> None:
     """Train the heads and top trunk layer with the weighted multi-task loss."""
     from workers.model import versions
@@ -103,7 +106,19 @@ def train(
         cfg = load_config(config)
         version = name or datetime.now(UTC).strftime("heads-%Y%m%d-%H%M%S")
         target = out or settings.data_dir / "models" / "heads" / version
-        data = build_dataset(cfg, deployer_faq(settings, cfg))
+        feedback: list[Any] = []
+        feedback_report: dict[str, Any] | None = None
+        if with_feedback:
+            from workers.training.feedback import feedback_examples
+
+            feedback, found = feedback_examples(settings)
+            feedback_report = found.as_dict()
+            typer.echo(f"feedback: {found.examples} examples from {found.consenting_users} "
+                       f"consenting users {found.by_skill} (platforms {found.by_platform}; "
+                       f"{found.thumbs_down_unused} 👎 unused; "
+                       f"{found.feedback_without_consent} ratings without consent not read)",
+                       err=True)
+        data = build_dataset(cfg, deployer_faq(settings, cfg), feedback)
         result = run_training(cfg, target, resolve_device(settings.device),
                               settings.encoder_model, progress=not quiet, dataset=data)
         if cfg.generator_lora.enabled:
@@ -118,6 +133,10 @@ def train(
         raise _fail(str(exc)) from exc
     summary = _summary(result.metrics) | {"version": version, "path": str(target),
                                           "seconds": round(result.seconds, 1)}
+    if feedback_report is not None:
+        summary["feedback"] = feedback_report
+        (target / "feedback_report.json").write_text(json.dumps(feedback_report, indent=2),
+                                                     encoding="utf-8")
     typer.echo(json.dumps(summary, indent=None if as_json else 2))
 
 

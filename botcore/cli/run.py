@@ -77,7 +77,7 @@ def _serve(settings: object, names: list[str]) -> None:
     async def main() -> None:
         metrics.serve(getattr(settings, "metrics_port", None),
                       getattr(settings, "metrics_addr", "127.0.0.1"))
-        async with open_runtime(settings) as rt:  # type: ignore[arg-type]
+        async with open_runtime(settings, background=True) as rt:  # type: ignore[arg-type]
             running = [plugins.load(plugins.ADAPTERS, n)(rt) for n in names]
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

@@ -12,7 +12,7 @@ import json
 import logging
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -155,13 +155,16 @@ def external(config: TrainConfig, rng: random.Random) -> Iterator[Example]:
 
 
 def build_dataset(config: TrainConfig,
-                  extra_faq: Sequence[tuple[str, Sequence[str]]] = ()) -> Dataset:
+                  extra_faq: Sequence[tuple[str, Sequence[str]]] = (),
+                  extra: Sequence[Example] = ()) -> Dataset:
     """Collect, clean, dedupe and split everything for one training run.
 
     Args:
         config: the training config.
         extra_faq: the deployer's knowledge base as ``(entry id, questions)``; train split only
             (routing to ``faq`` and the contrastive retrieval task learn the deployer's domain).
+        extra: more labelled examples for the train split only (consented 👍 feedback, see
+            :mod:`workers.training.feedback`).
     """
     rng = random.Random(config.seed)
     faq = load_faq(train_questions=config.faq_train_questions)
@@ -172,7 +175,9 @@ def build_dataset(config: TrainConfig,
     deployer = [Example(clean_text(q), skill="faq", safety=frozenset(), emotion="neutral",
                         group=f"deployer:{entry_id}", holdout=False, source="deployer_faq")
                 for entry_id, questions in extra_faq for q in questions if q.strip()]
-    items = dedupe([*hand_written(config), *faq_examples, *deployer, *external(config, rng)])
+    extra = [replace(ex, holdout=False) for ex in extra]
+    items = dedupe([*hand_written(config), *faq_examples, *deployer, *extra,
+                    *external(config, rng)])
     items = [ex for ex in items if dedupe_key(ex.text) not in held_out_queries]
     train, val, test = stratified_split(items, config.seed, val=0.15, test=0.25)
     log.info("dataset: %d train, %d val, %d test, %d FAQ entries",
