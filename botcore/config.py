@@ -169,11 +169,12 @@ class Settings(BaseSettings):
     max_new_tokens: int = Field(default=160, ge=1, le=4096)
     """Cap on any reply's length in tokens (skills ask for less: companion 60, tutor 128)."""
     faq_threshold: float = Field(default=0.50, ge=-1.0, le=1.0)
+    """Measured with bench/bench_faq.py: 84% right, 4% wrong, all out-of-scope refused."""
     retention_days: float | None = Field(default=None, gt=0, le=36500, allow_inf_nan=False)
     """Scheduled purge of conversations older than this many days (None: off)."""
     retention_interval_s: float = Field(default=3600.0, ge=1.0, le=7 * 86400,
                                         allow_inf_nan=False)
-    """Measured with bench/bench_faq.py: 84% right, 4% wrong, all out-of-scope refused."""
+    """How often a long-running process checks for data past the retention period."""
     prompt_canary: SecretStr | None = Field(default=None, min_length=8, max_length=200)
     """A secret placed in the system prompt that replies must never contain (leak tripwire)."""
     crisis_resources: str = Field(default=(
