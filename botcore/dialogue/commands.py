@@ -22,7 +22,8 @@ HELP = Text("""Here is what I can do:
 Commands:
 /mode companion|tutor|faq|assistant|auto — pin a skill, or let me choose
 /hint on|off — homework mode: hints instead of answers
-/quiz TOPIC — a short quiz (math, science, geography, programming, history)
+/quiz TOPIC — a short quiz (math, percentages, fractions, equations, units, powers,
+  science, geography, programming, history)
 /progress — your quiz scores
 /link — share one memory between your Telegram and Discord accounts (/unlink undoes it)
 /consent on|off — allow (or not) your chats to help train the bot
@@ -39,7 +40,8 @@ Commands:
 命令：
 /mode companion|tutor|faq|assistant|auto — 固定一种技能，或让我自动选择
 /hint on|off — 作业模式：只给提示，不给答案
-/quiz 主题 — 一个小测验（math 数学、science 科学、geography 地理、programming 编程、history 历史）
+/quiz 主题 — 一个小测验（math 数学、百分数、分数、方程、单位换算、乘方、
+  science 科学、geography 地理、programming 编程、history 历史）
 /progress — 你的测验成绩
 /link — 让你的 Telegram 和 Discord 账号共用一份记忆（/unlink 可撤销）
 /consent on|off — 允许（或不允许）用你的对话来训练机器人

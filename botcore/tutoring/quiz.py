@@ -1,5 +1,7 @@
-"""Quizzes for ``/quiz TOPIC``: arithmetic generated and graded exactly (sympy), other topics from
-a small multiple-choice bank (``botcore/data/quiz_bank.yaml``)."""
+"""Quizzes for ``/quiz TOPIC``: arithmetic generated and graded exactly (sympy); percentages,
+fractions, equations, unit conversions and powers generated from the tutor's exact solver
+(:mod:`botcore.tutoring.solver_quiz`); other topics from a small multiple-choice bank
+(``botcore/data/quiz_bank.yaml``)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from typing import Any
 import yaml
 
 from botcore.i18n import Text, normalize_lang
+from botcore.tutoring.solver_quiz import SOLVER_TOPICS, solver_question, solver_topic
 
 MATH_TOPICS = {"math", "maths", "arithmetic", "addition", "subtraction", "multiplication",
-               "division", "fractions", "times tables"}
+               "division", "times tables"}
 ZH_TOPICS = {"数学": "math", "算术": "math", "科学": "science", "地理": "geography",
              "编程": "programming", "程序": "programming", "历史": "history"}
 QUIZ_LENGTH = 5
@@ -79,12 +82,12 @@ def _bank() -> dict[str, list[dict[str, Any]]]:
 
 def topics() -> list[str]:
     """Topics /quiz knows."""
-    return ["math", *sorted(_bank())]
+    return ["math", *SOLVER_TOPICS, *sorted(_bank())]
 
 
 def topic_name(topic: str, lang: str | None = None) -> str:
     """A topic's name in ``lang`` (bank topics without a translation keep their own name)."""
-    name = TOPIC_NAMES.get(topic)
+    name = TOPIC_NAMES.get(topic) or SOLVER_TOPICS.get(topic)
     return name.render(lang) if name else topic
 
 
@@ -93,6 +96,8 @@ def normalize_topic(text: str) -> str | None:
     t = text.strip().lower()
     if not t or t in MATH_TOPICS or "math" in t:
         return "math"
+    if found := solver_topic(t):
+        return found
     for word, topic in ZH_TOPICS.items():
         if word in t and (topic == "math" or topic in _bank()):
             return topic
@@ -139,6 +144,10 @@ def make_quiz(topic: str, *, seed: int | None = None, length: int = QUIZ_LENGTH,
     rng = random.Random(seed)
     if topic == "math":
         return Quiz(topic, [_math_question(rng, lang) for _ in range(length)])
+    if topic in SOLVER_TOPICS:
+        made = [solver_question(topic, rng, lang) for _ in range(length)]
+        return Quiz(topic, [QuizQuestion(prompt, answer, why="\n" + steps)
+                            for prompt, answer, steps in made])
     items = list(_bank()[topic])
     rng.shuffle(items)
     questions = []

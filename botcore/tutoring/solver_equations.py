@@ -132,7 +132,7 @@ def solve_system(texts: list[str]) -> Solution:
 def equation_spans(text: str) -> list[str]:
     """The equations written in ``text`` (``solve 2x+3=11`` → ``["2x+3=11"]``)."""
     out = []
-    for chunk in re.split(r"[,;，；、]|\band\b|和|与|以及|\n", text):
+    for chunk in re.split(r"[,;，；、?？!！。]|\.(?:\s|$)|\band\b|和|与|以及|\n", text):
         if "=" not in chunk:
             continue
         spans = [m.group(0) for m in _EQUATION_CHARS.finditer(chunk) if "=" in m.group(0)]

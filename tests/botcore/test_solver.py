@@ -238,3 +238,30 @@ def test_unsolved_questions_get_an_honest_setup() -> None:
     assert not_sure("一列火车每小时行80千米，另一列每小时行100千米，何时相遇？", "zh").startswith(
         "我不太确定——我们一起来列式吧。")
     assert not looks_computational("Explain photosynthesis")
+
+
+# quizzes from the solver ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("topic", ["percentages", "fractions", "equations", "units", "powers"])
+def test_solver_quizzes_are_randomized_exact_and_in_the_users_language(topic: str,
+                                                                      lang: str) -> None:
+    from botcore.i18n import detect_language
+    from botcore.tutoring.quiz import QuizQuestion, is_correct, make_quiz, normalize_topic
+
+    quizzes = [make_quiz(topic, seed=seed, lang=lang) for seed in range(6)]
+    prompts = {q.prompt for quiz in quizzes for q in quiz.questions}
+    assert len(prompts) >= 10  # numbers are randomized
+    for quiz in quizzes:
+        for q in quiz.questions:
+            assert detect_language(q.prompt) == lang, q.prompt
+            solution = solve(q.prompt)
+            assert solution is not None and str(solution.answers[0].value) == q.answer
+            assert is_correct(q, q.answer) and not is_correct(q, q.answer + "1")
+            value = sympy.Rational(q.answer)
+            if isinstance(value, sympy.Rational) and value.q in (2, 4, 5, 8, 10):
+                assert is_correct(QuizQuestion(q.prompt, q.answer), fmt(value, decimal=True))
+            assert q.why.strip().startswith("1. ")
+    assert normalize_topic("百分数") == "percentages" and normalize_topic("方程") == "equations"
+    assert normalize_topic("fractions") == "fractions" and normalize_topic("unit conversions") \
+        == "units"

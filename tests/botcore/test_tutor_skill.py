@@ -135,3 +135,17 @@ async def test_homework_mode_gives_the_first_step_only(tmp_path: Path) -> None:
         assert "两边同时加上 4：5x = 20" in zh and "x = 4" not in zh and "答案" not in zh
         pct = await ask(rt, user, "What is 15% of 240?")
         assert "36" not in pct and "1.229" not in pct
+
+
+async def test_a_solver_quiz_through_the_dialogue_in_chinese(tmp_path: Path) -> None:
+    async with open_runtime(SETTINGS(tmp_path), executor=LyingModel()) as rt:
+        user = "quiz-zh"
+        start = await ask(rt, user, "/quiz 方程")
+        assert "第 1/5 题（方程）：解方程" in start
+        prompt = start.split("：", 1)[1].strip().splitlines()[0]
+        solution = __import__("botcore.tutoring.solver", fromlist=["solve"]).solve(prompt)
+        answer = str(solution.answers[0].value)
+        graded = await ask(rt, user, answer)
+        assert graded.startswith("✅ 答对了！")
+        wrong = await ask(rt, user, "-99999")
+        assert wrong.startswith("❌ 不太对——答案是") and "两边同时" in wrong
