@@ -5,7 +5,7 @@ from __future__ import annotations
 from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.prompt import build_messages
 from botcore.i18n import language_of
-from botcore.skills.prompts import assistant_prompt, english_only_note
+from botcore.skills.prompts import assistant_prompt, no_free_text
 
 FENCE = "```"
 
@@ -22,10 +22,12 @@ def balance_fences(text: str) -> str:
 
 async def respond(ctx: TurnContext) -> SkillReply:
     """Answer as a general assistant."""
+    fixed = no_free_text(ctx.settings, language_of(ctx.message))
+    if fixed is not None:  # the generator cannot write the user's language
+        return SkillReply(fixed, skill="assistant", meta={"no_free_text": True})
     messages = build_messages(assistant_prompt(ctx.settings, language_of(ctx.message)),
                               ctx.history, ctx.text,
                               facts=ctx.facts,
                               summary=ctx.summary)
     text = await ctx.generate(messages, temperature=0.5, max_new_tokens=160)
-    note, state = english_only_note(ctx.settings, language_of(ctx.message), ctx.state)
-    return SkillReply(balance_fences(text) + note, skill="assistant", state=state)
+    return SkillReply(balance_fences(text), skill="assistant")

@@ -2,13 +2,11 @@
 
 Every prompt ends by naming the language to answer in: the user's (kept per conversation), so a
 multilingual generator given by configuration answers Chinese in Chinese. The bundled SmolLM2 was
-trained on English: told to write Chinese it writes nonsense, so with it the prompt asks for
-English and the reply carries a one-time note in the user's language (docs/model.md).
+trained on English: it writes nonsense Chinese, so with it free-text skills answer a Chinese
+message with a fixed text saying what works in Chinese (:func:`no_free_text`, docs/model.md).
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from botcore.config import Settings
 from botcore.i18n import Text, normalize_lang
@@ -16,13 +14,13 @@ from botcore.i18n import Text, normalize_lang
 LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
 
 
-ENGLISH_ONLY_NOTE = Text(
-    "(My built-in language model writes English only.)",
-    "（我内置的语言模型只会写英文，所以这里用英文回答。管理员可以配置一个多语言模型，"
-    "让我用中文自由对话；记忆、测验、算术、常见问题和命令都已支持中文。）",
+NO_FREE_TEXT = Text(
+    "Sorry, my built-in language model can't chat freely in your language yet. Ask me about "
+    "what you told me, maths, quizzes (/quiz math) or our FAQ, or type /help.",
+    "抱歉，我内置的语言模型只会写英文，还不能用中文自由聊天。不过这些都可以用中文：告诉我你的名字"
+    "或宠物，我会记住（比如问我“我的猫叫什么名字？”）；算术题和测验（/quiz 数学）；常见问题；"
+    "/help 查看全部命令。想用中文聊天，请管理员配置一个多语言模型。",
 )
-LANG_NOTE = "lang_note"
-"""Session-state field: the English-only note was shown in this conversation."""
 
 
 def generator_writes(settings: Settings, lang: str | None) -> bool:
@@ -32,13 +30,13 @@ def generator_writes(settings: Settings, lang: str | None) -> bool:
     return normalize_lang(lang) == "en" or bool(settings.generator_model or settings.generator_url)
 
 
-def english_only_note(settings: Settings, lang: str | None,
-                      state: Mapping[str, str]) -> tuple[str, dict[str, str | None]]:
-    """The note to append (once per conversation) when the generator cannot write ``lang``, and
-    the session-state update that remembers it was shown; ("", {}) otherwise."""
-    if generator_writes(settings, lang) or state.get(LANG_NOTE):
-        return "", {}
-    return "\n\n" + ENGLISH_ONLY_NOTE.render(lang), {LANG_NOTE: "1"}
+def no_free_text(settings: Settings, lang: str | None) -> str | None:
+    """The honest fixed reply when the generator cannot write ``lang`` (None when it can).
+
+    SmolLM2 asked to answer Chinese writes nonsense, sometimes with harmful words in it
+    ("凌死的人"), and answers Chinese in Chinese whatever the prompt says; a fixed text that says
+    what works in Chinese is better than that."""
+    return None if generator_writes(settings, lang) else NO_FREE_TEXT.render(lang)
 
 
 def reply_language(settings: Settings, lang: str | None) -> str:

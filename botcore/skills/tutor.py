@@ -18,7 +18,7 @@ from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.prompt import build_messages
 from botcore.i18n import language_of
 from botcore.inference.payloads import ChatTurn
-from botcore.skills.prompts import persona, tutor_prompt
+from botcore.skills.prompts import no_free_text, persona, tutor_prompt
 from botcore.tutoring.solver import solve
 from botcore.tutoring.solver_reply import (
     EXPLAIN_PROMPT,
@@ -66,10 +66,14 @@ async def respond(ctx: TurnContext) -> SkillReply:
         explanation = await _explanation(ctx, solution, lang)
         text = f"{explanation}\n\n{steps}" if explanation else steps
         return SkillReply(text, skill="tutor", meta=meta | {"explained": bool(explanation)})
+    computational = looks_computational(ctx.text)
+    fixed = no_free_text(ctx.settings, lang)
+    if fixed is not None:  # the generator cannot write the user's language
+        return SkillReply(not_sure(ctx.text, lang) if computational else fixed, skill="tutor",
+                          meta={"solver": None, "no_free_text": True})
     system = tutor_prompt(ctx.settings, hint_mode, lang)
     messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts,
                               summary=ctx.summary)
-    computational = looks_computational(ctx.text)
     text = await ctx.generate(messages, temperature=0.3, max_new_tokens=128,
                               live=not computational)
     if computational:
