@@ -169,7 +169,16 @@ class Settings(BaseSettings):
     max_new_tokens: int = Field(default=160, ge=1, le=4096)
     """Cap on any reply's length in tokens (skills ask for less: companion 60, tutor 128)."""
     faq_threshold: float = Field(default=0.50, ge=-1.0, le=1.0)
-    """Measured with bench/bench_faq.py: 84% right, 4% wrong, all out-of-scope refused."""
+    """Measured with bench/bench_faq.py: 84% right, 4% wrong, all out-of-scope refused. Used until
+    ``botctl faq train`` calibrates a threshold on the knowledge base itself."""
+    skills: str = Field(default="companion,tutor,faq,assistant", max_length=200)
+    """Skills allowed to answer in this deployment (``faq`` alone: FAQ-only)."""
+    staff_chat: str | None = Field(default=None, max_length=100)
+    """Where escalations reach humans: ``telegram:CHAT_ID`` or ``discord:CHANNEL_ID``."""
+    handoff_timeout_s: float = Field(default=3600.0, ge=1.0, le=30 * DAY_S, allow_inf_nan=False)
+    """An escalation no human answered within this hands the conversation back to the bot."""
+    faq_auto_train: bool = True
+    """``botctl faq import`` trains the knowledge-base model afterwards."""
     retention_days: float | None = Field(default=None, gt=0, le=36500, allow_inf_nan=False)
     """Scheduled purge of conversations older than this many days (None: off)."""
     retention_interval_s: float = Field(default=3600.0, ge=1.0, le=7 * 86400,
@@ -188,6 +197,25 @@ class Settings(BaseSettings):
     metrics_addr: str = "127.0.0.1"
     """Where the Prometheus endpoint listens; compose sets ``0.0.0.0`` inside its network."""
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator("skills")
+    @classmethod
+    def _check_skills(cls, value: str) -> str:
+        names = [part.strip().lower() for part in value.split(",") if part.strip()]
+        bad = [n for n in names if n not in SKILLS]
+        if bad or not names:
+            raise ValueError(f"must be a comma list of {', '.join(SKILLS)}; got {value!r}")
+        return ",".join(dict.fromkeys(names))
+
+    @field_validator("staff_chat")
+    @classmethod
+    def _check_staff_chat(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        platform, _, chat = value.strip().partition(":")
+        if platform not in {"telegram", "discord"} or not chat.lstrip("-").isdigit():
+            raise ValueError("must be telegram:CHAT_ID or discord:CHANNEL_ID")
+        return f"{platform}:{chat}"
 
     @field_validator("log_level")
     @classmethod
@@ -296,6 +324,20 @@ class Settings(BaseSettings):
         if bad:
             raise ConfigError(f"BOTCORE_ADMIN_IDS entries must be platform:user_id, got {bad}")
         return frozenset(items)
+
+    @property
+    def allowed_skills(self) -> tuple[str, ...]:
+        """The skills allowed to answer (``BOTCORE_SKILLS``), in the spec's order."""
+        names = set(self.skills.split(","))
+        return tuple(s for s in SKILLS if s in names)
+
+    @property
+    def staff_target(self) -> tuple[str, str] | None:
+        """``(platform, chat_id)`` of the staff chat, or None."""
+        if not self.staff_chat:
+            return None
+        platform, _, chat = self.staff_chat.partition(":")
+        return platform, chat
 
     @property
     def sql_url(self) -> str:

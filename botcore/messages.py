@@ -88,6 +88,9 @@ class IncomingMessage:
     edited: bool = False
     callback_data: str | None = None
     reply_to_message_id: str | None = None
+    reply_to_text: str | None = None
+    """The text of the bot's own message this one replies to (staff answering a handoff
+    notice); None when it replies to someone else's message or to nothing."""
     language: str | None = None
     settings_scope: str | None = None
     """Where per-chat settings live when not under ``chat_id`` (e.g. the Discord guild id)."""

@@ -15,6 +15,8 @@ from discord import app_commands
 
 from adapters.discord.guild_settings import GuildSettings, GuildSettingsCache
 from adapters.discord.sinks import NO_MENTIONS
+from botcore.chat_settings import parse_change
+from botcore.config import SKILLS
 from botcore.i18n import Text
 
 _ = app_commands.locale_str
@@ -55,6 +57,11 @@ PERSONA = Text("How the bot presents itself here", "机器人在这里的人设"
 PERSONA_TEXT = Text("e.g. 'a patient maths tutor' (leave empty to reset)",
                     "例如“一位耐心的数学老师”（留空则恢复默认）")
 SKILL = Text("The skill used when nobody pinned one", "没人固定技能时使用的技能")
+SKILLS_DESC = Text("The skills that may answer in this server", "这个服务器里允许回答的技能")
+SKILLS_ARG = Text("e.g. 'faq' (FAQ-only) or 'faq,tutor'; 'all' resets",
+                  "例如 'faq'（只用知识库）或 'faq,tutor'；'all' 恢复全部")
+BAD_SKILLS = Text("Unknown skills {value!r}: use {skills} (comma separated) or all.",
+                  "未知的技能 {value!r}：请用 {skills}（逗号分隔）或 all。")
 MEMORY_SCOPE = Text("Memory per member, or shared per channel", "按成员分别记忆，或整个频道共用")
 
 
@@ -196,6 +203,20 @@ class SettingsGroup(app_commands.Group):
             value = None if skill == "auto" else skill
             settings = await self.runner.guild_settings.update(guild, {"default_skill": value})
             await self._done(interaction, settings)
+
+    @app_commands.command(name="skills", description=_(SKILLS_DESC.en))
+    @app_commands.describe(skills=_(SKILLS_ARG.en))
+    async def skills(self, interaction: discord.Interaction[Any], skills: str) -> None:
+        """Limit the skills (within ``BOTCORE_SKILLS``)."""
+        guild = await self._begin(interaction)
+        if guild is None:
+            return
+        values = parse_change(f"skills {skills}", {}, guild)[0]
+        if values is None:
+            await self._reply(interaction, BAD_SKILLS.render(
+                _locale(interaction), value=skills, skills=", ".join(SKILLS)))
+            return
+        await self._done(interaction, await self.runner.guild_settings.update(guild, values))
 
     @app_commands.command(name="memory", description=_(MEMORY_SCOPE.en))
     async def memory(self, interaction: discord.Interaction[Any], scope: Literal["user", "shared"]) -> None:

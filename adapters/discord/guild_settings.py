@@ -34,9 +34,10 @@ class ChatSettingsStore(Protocol):
         ...
 
 DESCRIBE = Text("**Channels where I answer every message:** {channels}\n**Persona:** {persona}\n"
-                "**Default skill:** {skill}\n**Memory:** {memory}",
+                "**Default skill:** {skill}\n**Skills:** {skills}\n**Memory:** {memory}",
                 "**我回复每条消息的频道：** {channels}\n**人设：** {persona}\n"
-                "**默认技能：** {skill}\n**记忆：** {memory}")
+                "**默认技能：** {skill}\n**技能：** {skills}\n**记忆：** {memory}")
+ALL_SKILLS = Text("all allowed", "全部")
 NO_CHANNELS = Text("none (mention me)", "无（请 @ 我）")
 DEFAULT = Text("default", "默认")
 SHARED = Text("shared per channel", "整个频道共用")
@@ -51,6 +52,8 @@ class GuildSettings:
     persona: str | None = None
     default_skill: str | None = None
     memory_scope: MemoryScope = "user"
+    skills: tuple[str, ...] = ()
+    """Skills allowed in this guild (empty: every skill the deployment allows)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GuildSettings:
@@ -65,6 +68,7 @@ class GuildSettings:
             persona=persona if isinstance(persona, str) and persona.strip() else None,
             default_skill=skill if skill in SKILLS else None,
             memory_scope="shared" if scope == "shared" else "user",
+            skills=tuple(s for s in SKILLS if s in (data.get("skills") or [])),
         )
 
     def describe(self, lang: str | None = None) -> str:
@@ -74,6 +78,7 @@ class GuildSettings:
             lang, channels=channels or NO_CHANNELS.render(lang),
             persona=self.persona or DEFAULT.render(lang),
             skill=self.default_skill or "auto",
+            skills=", ".join(self.skills) or ALL_SKILLS.render(lang),
             memory=(SHARED if self.memory_scope == "shared" else PER_MEMBER).render(lang))
 
 class GuildSettingsCache:

@@ -101,6 +101,14 @@ def location(channel: object) -> tuple[ChatType, str, str | None]:
     return ChatType.GROUP, channel_id, None
 
 
+def _own_message_text(reference: discord.MessageReference | None, me: discord.abc.User) -> str | None:
+    """The content of the bot's own message that ``reference`` points at (None otherwise)."""
+    resolved = reference.resolved if reference is not None else None
+    if isinstance(resolved, discord.Message) and resolved.author.id == me.id:
+        return resolved.content
+    return None
+
+
 def to_incoming(
     message: discord.Message,
     me: discord.abc.User,
@@ -148,6 +156,7 @@ def to_incoming(
         reply_to_message_id=str(reference.message_id)
         if reference is not None and reference.message_id is not None
         else None,
+        reply_to_text=_own_message_text(reference, me),
         # A message carries no locale; a server's community language is the only hint there is.
         language=str(message.guild.preferred_locale)
         if message.guild is not None and message.guild.preferred_locale else None,

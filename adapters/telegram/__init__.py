@@ -29,4 +29,5 @@ def create_adapter(runtime: Runtime) -> TelegramAdapter:
     settings = runtime.settings
     if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
         raise ConfigError("set BOTCORE_TELEGRAM_TOKEN (from @BotFather) to run the Telegram bot")
-    return TelegramAdapter(settings, runtime.manager, runtime.long_term, outbox=runtime.long_term)
+    return TelegramAdapter(settings, runtime.manager, runtime.long_term, outbox=runtime.long_term,
+                           chat_settings=runtime.long_term)

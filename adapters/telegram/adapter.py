@@ -24,11 +24,12 @@ from adapters.telegram.outbox import telegram_outbox
 from adapters.telegram.redact import install_redaction
 from adapters.telegram.reply import TelegramStream, deliver, typing_action
 from adapters.telegram.sender import Sender, Target, UserFlags
+from adapters.telegram.settings import ChatSettingsStore, handle_settings, is_settings_command
 from botcore.config import Settings
 from botcore.dialogue.protocols import TurnHandler
 from botcore.errors import AdapterError
 from botcore.memory.sql_store import SqlMemory
-from botcore.messages import ChatType, IncomingMessage
+from botcore.messages import ChatType, IncomingMessage, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class TelegramAdapter:
         drain_timeout: float | None = None,
         outbox: SqlMemory | None = None,
         outbox_poll_s: float = 2.0,
+        chat_settings: ChatSettingsStore | None = None,
     ) -> None:
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
         self.settings = settings
@@ -133,6 +135,7 @@ class TelegramAdapter:
         self._stopping = asyncio.Event()
         self._locks = _KeyedLocks()
         self._started = False
+        self.chat_settings = chat_settings
         self.outbox: OutboxLoop | None = None
         if outbox is not None:
             self.outbox = telegram_outbox(outbox, self.sender, poll_s=outbox_poll_s)
@@ -271,6 +274,16 @@ class TelegramAdapter:
             private=private,
         )
         t_start = time.perf_counter()
+        if self.chat_settings is not None and msg.addressed and is_settings_command(msg):
+            text = await handle_settings(self.bot, self.chat_settings, msg)
+            forget = getattr(self.handler, "forget_chat_settings", None)
+            if forget is not None:
+                forget(PLATFORM, msg.chat_id)
+            spent = time.perf_counter() - t_start
+            await deliver(self.sender, target, [OutgoingMessage(
+                text, msg.chat_id, msg.thread_id, msg.message_id if not private else None,
+                notice=True)])
+            return spent
         if not msg.addressed:  # the manager may keep group context; it answers [] here
             replies = await self.handler.handle(msg, None)
             spent = time.perf_counter() - t_start

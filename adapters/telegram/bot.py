@@ -24,6 +24,8 @@ COMMAND_TEXTS: tuple[tuple[str, Text], ...] = (
     ("quiz", Text("Quiz me on a topic", "来一个某个主题的小测验")),
     ("progress", Text("Your tutoring progress", "你的学习进度")),
     ("feedback", Text("Tell the team what you think", "告诉团队你的想法")),
+    ("human", Text("Talk to a person from the team", "转人工：联系团队的工作人员")),
+    ("settings", Text("Group settings (group admins)", "群设置（群管理员）")),
 )
 
 

@@ -137,6 +137,9 @@ def normalize(update: Update, me: BotIdentity) -> IncomingMessage | None:
         reply_to_message_id=str(reply.message_id)
         if reply is not None and reply.forum_topic_created is None
         else None,
+        reply_to_text=(reply.text or reply.caption)
+        if reply is not None and reply.from_user is not None and reply.from_user.id == me.id
+        else None,
         language=message.from_user.language_code if message.from_user else None,
         sent_at=(message.edit_date or message.date).timestamp(),
     )

@@ -85,7 +85,7 @@ async def enqueue_broadcast(store: SqlMemory, audience: Audience, text: str,
     return EnqueueResult(broadcast_id, len(reachable), skipped, by_platform)
 
 
-async def enqueue_direct(store: SqlMemory, *, user_id: int, platform: str, platform_user_id: str,
+async def enqueue_direct(store: SqlMemory, *, user_id: int | None, platform: str, platform_user_id: str,
                          chat_id: str | None, thread_id: str | None, text: str, actor: str,
                          kind: str = "escalation", label: str = "") -> int:
     """Queue one message to one user (e.g. a human's answer to an escalation); the broadcast id."""
@@ -123,10 +123,11 @@ async def broadcast_status(store: SqlMemory, broadcast_id: int) -> dict[str, Any
 
 
 async def list_broadcasts(store: SqlMemory, limit: int = 20) -> list[dict[str, Any]]:
-    """The newest broadcasts with their delivery counts."""
+    """The newest broadcasts with their delivery counts (the bot's own handoff notices to staff
+    and timeout apologies, kind ``handoff``, are left out)."""
     async with store.session() as s:
-        rows = (await s.execute(select(am.Broadcast).order_by(am.Broadcast.id.desc())
-                                .limit(limit))).scalars().all()
+        rows = (await s.execute(select(am.Broadcast).where(am.Broadcast.kind != "handoff")
+                                .order_by(am.Broadcast.id.desc()).limit(limit))).scalars().all()
         ids = [r.id for r in rows]
         counts: dict[int, dict[str, int]] = {}
         for bid, status, n in (await s.execute(

@@ -6,15 +6,39 @@ from typing import Any
 
 from sqlalchemy import select
 
+from botcore.admin import outbox
 from botcore.admin.broadcast import enqueue_direct
-from botcore.admin.timeutil import iso
+from botcore.admin.timeutil import aware, iso
 from botcore.errors import InputError
 from botcore.memory import sql_models as m
 from botcore.memory.base import ShortTermMemory
 from botcore.memory.sql_store import SqlMemory
 from botcore.messages import ConversationKey
 
-STATUSES = ("open", "resolved", "all")
+STATUSES = ("open", "resolved", "expired", "all")
+HANDOFF_STATE = ("handoff", "handoff_ack")
+"""Session-state fields of human mode (botcore.handoff), cleared when an escalation closes."""
+
+
+def waiting_seconds(e: m.Escalation) -> float | None:
+    """How long the user waited: until the first human reply, or until now while open."""
+    start = aware(e.created_at)
+    if start is None:
+        return None
+    end = aware(e.first_reply_at) or (aware(e.resolved_at) if e.status != "open" else None)
+    return max(0.0, ((end or m.utcnow()) - start).total_seconds())
+
+
+def format_wait(seconds: float | None) -> str:
+    """``4 s``, ``12 min``, ``3 h 05 min``."""
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 def _row(e: m.Escalation, ident: m.Identity | None, conv: m.Conversation | None,
@@ -23,7 +47,10 @@ def _row(e: m.Escalation, ident: m.Identity | None, conv: m.Conversation | None,
                                                       if ident else None),
             "user_name": name, "question": e.question, "answer": e.answer,
             "chat_id": conv.chat_id if conv else None, "created_at": iso(e.created_at),
-            "resolved_at": iso(e.resolved_at)}
+            "resolved_at": iso(e.resolved_at), "reason": e.reason, "followups": e.followups or 0,
+            "notified_at": iso(e.notified_at), "first_reply_at": iso(e.first_reply_at),
+            "waiting_s": None if (w := waiting_seconds(e)) is None else round(w, 1),
+            "waiting": format_wait(waiting_seconds(e))}
 
 
 def _select() -> Any:
@@ -91,6 +118,9 @@ async def resolve(store: SqlMemory, esc_id: int, answer: str | None = None) -> d
         e.status, e.resolved_at = "resolved", m.utcnow()
         if answer is not None:
             e.answer = answer
+        conv = await s.get(m.Conversation, e.conversation_id) if e.conversation_id else None
+        if conv is not None and conv.state and any(k in conv.state for k in HANDOFF_STATE):
+            conv.state = {k: v for k, v in conv.state.items() if k not in HANDOFF_STATE}
     return {"id": esc_id, "was": was, "status": "resolved"}
 
 
@@ -113,6 +143,8 @@ async def reply(store: SqlMemory, short: ShortTermMemory | None, esc_id: int, te
         if conv is None or not conv.scope_user_id:
             raise InputError(f"escalation #{esc_id} has no conversation to answer in")
         user_id = e.user_id
+        if e.first_reply_at is None:
+            e.first_reply_at = m.utcnow()
         key = ConversationKey(conv.platform, conv.chat_id, conv.scope_user_id,
                               conv.thread_id or None)
     broadcast_id = await enqueue_direct(
@@ -125,5 +157,7 @@ async def reply(store: SqlMemory, short: ShortTermMemory | None, esc_id: int, te
                                meta={"escalation": esc_id, "by": actor})
     if short is not None:  # rebuild the cached turns so the bot sees the human's answer
         await short.replace_turns(key, await store.recent_turns(key, 50))
+        await short.set_state(key, dict.fromkeys(HANDOFF_STATE))
+    outbox.wake(key.platform)
     return {"id": esc_id, "status": "resolved", "broadcast_id": broadcast_id,
             "user": f"{key.platform}:{key.user_id}", "chat_id": key.chat_id}

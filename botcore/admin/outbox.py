@@ -62,6 +62,15 @@ class DeliveryFailed(AdapterError):
 
 SendFunc = Callable[[PendingDelivery], Awaitable[None]]
 
+_WAKERS: dict[str, set[asyncio.Event]] = {}
+
+
+def wake(platform: str) -> None:
+    """Tell this process's outbox loops of ``platform`` that something was queued (a handoff
+    notice must not wait for the next poll). Loops in other processes find it on their poll."""
+    for event in _WAKERS.get(platform, ()):
+        event.set()
+
 
 def _claimable(platform: str, now: datetime, lease_s: float) -> ColumnElement[bool]:
     expired = m.utcnow() - timedelta(seconds=lease_s)
@@ -171,14 +180,30 @@ async def consume_outbox(store: SqlMemory, platform: str, send: SendFunc, *,
     Storage errors are logged and retried; they never end the loop (the adapter keeps serving).
     """
     stop = stop or asyncio.Event()
+    woken = asyncio.Event()
+    _WAKERS.setdefault(platform, set()).add(woken)
+    try:
+        await _consume(store, platform, send, stop, woken, poll_s, rate_per_s, batch)
+    finally:
+        _WAKERS.get(platform, set()).discard(woken)
+
+
+async def _consume(store: SqlMemory, platform: str, send: SendFunc, stop: asyncio.Event,
+                   woken: asyncio.Event, poll_s: float, rate_per_s: float | None,
+                   batch: int) -> None:
     while not stop.is_set():
+        woken.clear()
         try:
             counts = await drain_outbox(store, platform, send, rate_per_s=rate_per_s, batch=batch)
             if counts:
                 log.info("outbox %s: %s", platform, counts)
         except (StorageError, BotcoreError) as exc:
             log.warning("outbox %s: %s; retrying", platform, exc)
+        if woken.is_set():
+            continue
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(woken.wait())]
         try:
-            await asyncio.wait_for(stop.wait(), poll_s)
-        except TimeoutError:
-            pass
+            await asyncio.wait(waits, timeout=poll_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()

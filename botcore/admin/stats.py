@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from botcore.admin.timeutil import iso
+from botcore.admin.timeutil import aware, iso
 from botcore.memory import sql_models as m
 from botcore.memory.sql_store import SqlMemory
 
@@ -44,6 +44,11 @@ class Stats:
     feedback_ratio: float | None
     escalations_open: int
     escalations_new: int
+    first_human_reply_p50_s: float | None = None
+    """Median time from an escalation to the first human reply (escalations in the window)."""
+    first_human_reply_p95_s: float | None = None
+    escalations_expired: int = 0
+    """Handed back to the bot by the timeout, unanswered."""
     per_day: list[DayCount] = field(default_factory=list)
     per_platform: dict[str, int] = field(default_factory=dict)
     per_skill: dict[str, int] = field(default_factory=dict)
@@ -65,6 +70,14 @@ async def _percentile(s: Any, base: Any, n: int, p: float) -> float | None:
     col = base.selected_columns[0]
     value = (await s.execute(base.order_by(col).offset(int(rank) - 1).limit(1))).scalar_one()
     return round(float(value), 1)
+
+
+def _rank(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile of sorted ``values``."""
+    if not values:
+        return None
+    rank = int(max(1, -(-len(values) * p // 100)))  # ceil(n * p / 100)
+    return round(values[rank - 1], 1)
 
 
 async def compute_stats(store: SqlMemory, since: datetime | None) -> Stats:
@@ -113,6 +126,15 @@ async def compute_stats(store: SqlMemory, since: datetime | None) -> Stats:
                                         .where(m.Escalation.status == "open"))).scalar_one())
         esc_new = int((await s.execute(select(func.count()).select_from(m.Escalation)
                                        .where(window(m.Escalation.created_at)))).scalar_one())
+        answered = (await s.execute(
+            select(m.Escalation.created_at, m.Escalation.first_reply_at)
+            .where(window(m.Escalation.created_at))
+            .where(m.Escalation.first_reply_at.is_not(None)))).tuples().all()
+        expired = int((await s.execute(select(func.count()).select_from(m.Escalation)
+                                       .where(window(m.Escalation.created_at))
+                                       .where(m.Escalation.status == "expired"))).scalar_one())
+    waits = sorted(max(0.0, (aware(b) - aware(a)).total_seconds())  # type: ignore[operator]
+                   for a, b in answered)
     up, down = int(fb.get(1, 0)), int(fb.get(-1, 0))
     return Stats(
         since=iso(since), until=iso(until) or "", incoming=int(by_role.get("user", 0)),
@@ -120,6 +142,8 @@ async def compute_stats(store: SqlMemory, since: datetime | None) -> Stats:
         latency_p50_ms=p50, latency_p95_ms=p95, feedback_up=up, feedback_down=down,
         feedback_ratio=round(up / (up + down), 3) if up + down else None,
         escalations_open=esc_open, escalations_new=esc_new,
+        first_human_reply_p50_s=_rank(waits, 50), first_human_reply_p95_s=_rank(waits, 95),
+        escalations_expired=expired,
         per_day=[DayCount(d, c.get("user", 0), c.get("assistant", 0)) for d, c in days.items()],
         per_platform={k: int(v) for k, v in per_platform.items()},
         per_skill={str(k): int(v) for k, v in per_skill.items()},
@@ -137,4 +161,5 @@ def summary_text(st: Stats) -> str:
             f"messages {st.incoming} in / {st.replies} replies; active users {st.active_users} "
             f"(new {st.new_users})\nplatforms: {platforms}\nskills: {skills}\n"
             f"latency: {lat}\nfeedback: {ratio} ({st.feedback_up}/{st.feedback_down})\n"
-            f"escalations open: {st.escalations_open}")
+            f"escalations open: {st.escalations_open}; first human reply p50 "
+            f"{'-' if st.first_human_reply_p50_s is None else f'{st.first_human_reply_p50_s:.0f} s'}")

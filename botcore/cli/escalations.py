@@ -23,11 +23,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 @escalations_app.command("list")
 def list_(
-    status: Annotated[str, typer.Option(help="open, resolved or all.")] = "open",
+    status: Annotated[str, typer.Option(help="open, resolved, expired or all.")] = "open",
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
     json_out: JsonOpt = False,
 ) -> None:
-    """Escalations (open ones, oldest first, by default).
+    """Escalations (open ones, oldest first, by default) with how long each user waited:
+    until now while open, until the first human reply once answered.
 
     Example: botctl escalations list --status all --json
     """
@@ -40,9 +41,9 @@ def list_(
     if json_out:
         common.emit_json(rows)
         return
-    print_table(None, ["#", "asked (UTC)", "status", "user", "question"],
+    print_table(None, ["#", "asked (UTC)", "status", "waiting", "why", "user", "question"],
                 [(r["id"], (r["created_at"] or "")[:16].replace("T", " "), r["status"],
-                  r["user"], r["question"][:80]) for r in rows],
+                  r["waiting"], r["reason"] or "-", r["user"], r["question"][:80]) for r in rows],
                 empty=f"no {'' if status == 'all' else status + ' '}escalations")
 
 

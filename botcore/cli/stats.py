@@ -9,6 +9,7 @@ import typer
 
 from botcore.admin.audit import cli_actor
 from botcore.admin.durations import since as parse_since
+from botcore.admin.escalations import format_wait
 from botcore.admin.session import AdminStores
 from botcore.admin.stats import Stats, compute_stats
 from botcore.admin.tables import print_table, with_admin
@@ -65,6 +66,10 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} ms"
 
 
+def _s(value: float | None) -> str:
+    return "-" if value is None else format_wait(value)
+
+
 def _print(st: Stats) -> None:
     ratio = "-" if st.feedback_ratio is None else f"{st.feedback_ratio:.0%}"
     print_table(f"botcore since {st.since or 'the start'} (until {st.until})", ["metric", "value"], [
@@ -73,6 +78,9 @@ def _print(st: Stats) -> None:
         ("reply latency p50", _ms(st.latency_p50_ms)), ("reply latency p95", _ms(st.latency_p95_ms)),
         ("👍 / 👎", f"{st.feedback_up} / {st.feedback_down} ({ratio} 👍)"),
         ("escalations open", st.escalations_open), ("escalations new", st.escalations_new),
+        ("time to first human reply p50", _s(st.first_human_reply_p50_s)),
+        ("time to first human reply p95", _s(st.first_human_reply_p95_s)),
+        ("escalations timed out", st.escalations_expired),
     ])
     print_table("per day (UTC)", ["day", "in", "replies"],
                 [(d.day, d.incoming, d.replies) for d in st.per_day], empty="no messages")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from botcore.config import SKILLS
 from botcore.dialogue import commands as cmd
+from botcore.handoff.service import ASKED_HUMAN, NOTED
 from botcore.i18n import Text, language_of
 from botcore.memory.identity import (
     LinkOutcome,
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from botcore.dialogue.manager import DialogueManager
 
 log = logging.getLogger(__name__)
+
+SKILL_OFF = Text("That skill is turned off here. Available: {skills}.",
+                 "这里没有开启这个技能。可用的技能：{skills}。")
 
 HINT_ON = Text("Homework mode on: I'll give hints, not answers.",
                "作业模式已开启：我会给提示，不直接给答案。")
@@ -135,7 +140,15 @@ class CommandRouter:
             greeting = cmd.GREETING.render(lang, name=(", " + who if lang == "en" else "，" + who)
                                            if who else "")
             return cmd.CommandResult((greeting if name == "start" else "") + cmd.HELP.render(lang))
+        if name in {"reply", "resolve", "escalations"}:
+            return cmd.CommandResult(await m.handoff.staff_command(message, name, args))
+        if name == "human":
+            esc = await m.handoff.open(message, key, args or "/human", "user")
+            return cmd.CommandResult((ASKED_HUMAN if esc is not None else NOTED).render(lang))
         if name == "mode":
+            allowed = m.allowed_skills(await m._chat_settings(message))
+            if args.strip().lower() in SKILLS and args.strip().lower() not in allowed:
+                return cmd.CommandResult(SKILL_OFF.render(lang, skills=", ".join(allowed)))
             mode, reply = cmd.mode_reply(args, state.get("mode"), lang)
             await m._set_state(key, {"mode": mode, "skill": mode})
             return cmd.CommandResult(reply)

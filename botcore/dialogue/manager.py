@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from botcore import metrics
-from botcore.config import SKILLS, Settings
+from botcore.config import Settings
 from botcore.dialogue import commands as cmd
 from botcore.dialogue.command_router import CommandRouter
 from botcore.dialogue.context import SkillReply, TurnContext
@@ -37,7 +37,9 @@ from botcore.errors import (
     StorageUnavailable,
 )
 from botcore.faq.index import FaqAnswer, FaqIndex
-from botcore.faq.store import create_escalation
+from botcore.handoff import Handoff, staff_mark, wants_human
+from botcore.handoff.service import ASKED_HUMAN, NOTED
+from botcore.handoff.service import STATE as HANDOFF
 from botcore.i18n import Text, turn_language
 from botcore.inference.base import ModelExecutor
 from botcore.inference.payloads import ChatTurn, GenerateRequest, Understanding
@@ -140,6 +142,7 @@ class DialogueManager:
         self._recall: TTLCache[tuple[str, str, str], RecallContext] = TTLCache(CACHE_TTL_S)
         self._since_summary: TTLCache[str, int] = TTLCache(3600.0)
         self.commands = CommandRouter(self)
+        self.handoff = Handoff(self)
 
     async def aclose(self) -> None:
         """Stop the heartbeat; wait for background memory updates to finish."""
@@ -193,7 +196,9 @@ class DialogueManager:
                      stream: ReplyStream | None = None) -> list[OutgoingMessage]:
         """Answer one message (see :class:`~botcore.dialogue.protocols.TurnHandler`)."""
         if not message.addressed and message.callback_data is None:
-            return []
+            if not await self._answers_everything(message):
+                return []
+            message = replace(message, addressed=True)
         started = time.perf_counter()
         key = message.conversation_key()
         # Taken before any other await, so this process answers a conversation in arrival order.
@@ -248,10 +253,15 @@ class DialogueManager:
             self._heartbeat = asyncio.create_task(self._beat(), name="botcore-heartbeat")
 
     async def _beat(self) -> None:
+        every = min(HEARTBEAT_S, max(0.5, self.settings.handoff_timeout_s / 4))
         while True:
             await self._soft(self.short.set_claim(f"alive:{self.instance}", "1",
                                                   HEARTBEAT_S * 3), None)
-            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await self.handoff.sweep()
+            except Exception:  # the heartbeat must outlive any sweep failure
+                log.exception("handoff sweep failed")
+            await asyncio.sleep(every)
 
     async def _claimed(self, message: IncomingMessage, key: ConversationKey,
                        stream: ReplyStream | None,
@@ -309,6 +319,32 @@ class DialogueManager:
                                reply_to_message_id=message.message_id
                                if message.chat_type != "private" else None, notice=True, **extra)
 
+    async def _answers_everything(self, message: IncomingMessage) -> bool:
+        """A group where admins turned on answering every message (``/settings``)."""
+        if message.chat_type == "private" or message.text.lstrip().startswith("/"):
+            return False
+        try:
+            cfg = await self._chat_settings(message)
+        except StorageError:
+            return False
+        enabled = cfg.get("enabled_channels")
+        return isinstance(enabled, list) and (message.chat_id in enabled or (
+            message.thread_id is not None and message.thread_id in enabled))
+
+    def allowed_skills(self, cfg: dict[str, Any]) -> tuple[str, ...]:
+        """Skills that may answer: ``BOTCORE_SKILLS``, narrowed by the chat's ``skills``."""
+        allowed = self.settings.allowed_skills
+        chat = cfg.get("skills")
+        if isinstance(chat, list):
+            narrowed = tuple(s for s in allowed if s in chat)
+            if narrowed:
+                return narrowed
+        return allowed
+
+    def forget_chat_settings(self, platform: str, scope: str) -> None:
+        """Drop this process's cached settings of one chat (after ``/settings`` changed them)."""
+        self._chat_cfg.pop((platform, scope), None)
+
     async def _chat_settings(self, message: IncomingMessage) -> dict[str, Any]:
         """Per-chat / per-guild settings (persona, default skill, memory scope), cached 30 s."""
         if message.chat_type == "private":
@@ -342,6 +378,9 @@ class DialogueManager:
             self._users.set((message.platform, message.user_id), user)
         if user.blocked:
             return [self._notice(message, BLOCKED.render(_lang(message)))]
+        mark = staff_mark(message.reply_to_text)
+        if mark is not None and not message.is_command and self.handoff.is_staff(message):
+            return [self._notice(message, await self.handoff.staff_reply(message, mark, clean.text))]
         if message.is_command:
             return await self._command(message, key, clean.text)
         return await self._chat(message, key, clean.text, clean.truncated, stream, started, cfg)
@@ -402,6 +441,28 @@ class DialogueManager:
             log.info("turn platform=%s outcome=duplicate(sql)", message.platform)
             return []
         state = await self._state(key)
+        prefix = ""
+        if state.get(HANDOFF):
+            follow = await self.handoff.follow_up(message, key, text, state)
+            if follow.handled:
+                log.info("turn platform=%s outcome=handoff_attached", message.platform)
+                metrics.observe_turn(message.platform, "human", "attached")
+                if follow.text is None:
+                    return []
+                await self._sql(lambda: self.sql.record_message(
+                    key, "assistant", follow.text or "", skill="human",
+                    platform_message_id=f"reply:{pmid}", author=message.user_id))
+                return [self._notice(message, follow.text)]
+            prefix = (follow.text + "\n\n") if follow.text else ""
+            state = await self._state(key)
+        if wants_human(text):
+            esc = await self.handoff.open(message, key, text, "user")
+            answer = prefix + (ASKED_HUMAN if esc is not None else NOTED).render(_lang(message))
+            await self._sql(lambda: self.sql.record_message(
+                key, "assistant", answer, skill="human", platform_message_id=f"reply:{pmid}",
+                author=message.user_id))
+            metrics.observe_turn(message.platform, "human", "escalated")
+            return [self._notice(message, answer)]
         if state.get("quiz"):
             result = await self.commands.answer_quiz(message, key, state["quiz"], text)
             await self._sql(lambda: self.sql.record_message(
@@ -415,6 +476,7 @@ class DialogueManager:
             metrics.observe_error(message.platform, "inference")
             return [self._notice(message, MODEL_DOWN.render(_lang(message)))]
         reply = await self._answer(message, key, text, und, history, state, stream, cfg)
+        reply.text = prefix + reply.text
         if truncated:
             reply.text = TRUNCATED.render(_lang(message), n=self.settings.max_input_chars) + reply.text
         latency = (time.perf_counter() - started) * 1000
@@ -448,9 +510,11 @@ class DialogueManager:
         check = screen_input(text, und.safety)
         if check.verdict is Verdict.CRISIS:
             name = state.get("user_name") or message.user_name
-            return SkillReply(crisis_reply(self.settings.crisis_resources, name, _lang(message),
-                                           self.settings.crisis_resources_zh),
-                              skill="companion", meta={"safety": "crisis"})
+            crisis = SkillReply(crisis_reply(self.settings.crisis_resources, name, _lang(message),
+                                             self.settings.crisis_resources_zh),
+                                skill="companion", meta={"safety": "crisis"})
+            await self.handoff.open(message, key, text, "safety")
+            return crisis
         if check.verdict is Verdict.UNSAFE_SEXUAL:
             return SkillReply(UNSAFE_SEXUAL_REPLY.render(_lang(message)), skill=state.get("skill"),
                               meta={"safety": "sexual"})
@@ -463,19 +527,28 @@ class DialogueManager:
         if check.verdict is Verdict.INJECTION:
             return SkillReply(INJECTION_REPLY.render(_lang(message)), skill=state.get("skill"),
                               meta={"safety": "prompt_injection"})
-        default = cfg.get("default_skill")
-        pinned = state.get("mode") or (default if default in SKILLS else None)
+        allowed = self.allowed_skills(cfg)
+        default = cfg.get("default_skill") or (
+            self.settings.default_skill if self.settings.default_skill != "auto" else None)
+        mode = state.get("mode")
+        pinned = mode if mode in allowed else (default if default in allowed else None)
+        if len(allowed) == 1:
+            pinned = allowed[0]
         settings = self.settings
         if cfg.get("persona"):
             settings = settings.model_copy(update={"persona": str(cfg["persona"])[:300]})
         hit: FaqAnswer | None = None
-        if pinned in (None, "faq"):
+        if pinned in (None, "faq") and "faq" in allowed:
             try:
                 hit = await self.faq.search(text, embedding=und.embedding)
             except InferenceError as exc:
                 log.warning("faq search failed: %s", exc)
-        skill = choose_skill(und.scores, pinned=pinned, current=state.get("skill"),
+        current = state.get("skill")
+        skill = choose_skill({k: v for k, v in und.scores.items() if k in allowed}, pinned=pinned,
+                             current=current if current in allowed else None,
                              faq_hit=bool(hit and hit.id))
+        if skill not in allowed:
+            skill = "faq" if "faq" in allowed else allowed[0]
         recall_key = (str(key), message.platform, message.user_id)
         cached = self._recall.get(recall_key)
         if cached is None:
@@ -485,7 +558,7 @@ class DialogueManager:
         stored_facts, summary = cached
         fact_texts = [f for f, _ in stored_facts]
         remembered = answer_from_memory(text, _lang(message), fact_texts)
-        if remembered is not None:  # quoted from the stored fact, never through the generator
+        if remembered is not None and "companion" in allowed:  # quoted, never generated
             return SkillReply(remembered, skill="companion", meta={"memory_answer": True})
         facts = rank_facts(und.embedding, stored_facts, k=5)
         ctx = TurnContext(
@@ -509,7 +582,8 @@ class DialogueManager:
                                    _lang(message)).strip() or NO_WORDS.render(_lang(message))
         reply.skill = reply.skill or skill
         if reply.meta.get("escalate"):
-            await self._sql(lambda: create_escalation(self.sql, key, message.user_id, text))
+            reason = reply.meta["escalate"] if isinstance(reply.meta["escalate"], str) else skill
+            await self.handoff.open(message, key, text, reason)
         return reply
 
     def _generator(self, message: IncomingMessage, skill: str,

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -200,6 +201,33 @@ class Escalation(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(String(16))
+    """Why: ``faq`` (no confident answer), ``user`` (asked for a human) or ``safety``."""
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When staff were notified (the conversation is in human mode while it is open)."""
+    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    followups: Mapped[int] = mapped_column(Integer, default=0)
+    """Messages the user sent while waiting, attached to this escalation."""
+
+
+class FaqModel(Base):
+    """A knowledge-base model trained by ``botctl faq train`` (versioned; the active one is used).
+
+    ``params`` is an ``.npz`` archive (see :mod:`botcore.faq.training`); ``encoder`` names the
+    embedding model it was trained on: a model trained on another encoder is not used.
+    """
+
+    __tablename__ = "faq_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kb_revision: Mapped[str] = mapped_column(String(200))
+    encoder: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(32))
+    threshold: Mapped[float] = mapped_column(Float)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    params: Mapped[bytes] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class QuizResult(Base):

@@ -65,6 +65,8 @@ class FakeBotApi:
         self.next_message_id = 1000
         self._arrived = asyncio.Event()
         self.messages: dict[tuple[int, int], JSON] = {}
+        self.members: dict[tuple[int, int], str] = {}
+        """``getChatMember`` answers: ``(chat_id, user_id) → status`` (default ``member``)."""
         self.closed = False
 
     def close(self) -> None:
@@ -175,9 +177,26 @@ class FakeBotApi:
             msg = {**msg, "text": str(params.get("text", "")), "edit_date": int(time.time())}
             self.messages[key] = msg
             return msg
+        if method == "getChatMember":
+            return self._member(int(params["chat_id"]), int(params["user_id"]))
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         return True  # sendChatAction, answerCallbackQuery, setMyCommands, deleteWebhook, …
+
+
+    def _member(self, chat_id: int, user_id: int) -> JSON:
+        status = self.members.get((chat_id, user_id), "member")
+        user = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
+        if status == "creator":
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        if status == "administrator":
+            rights = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                      "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                      "can_change_info", "can_invite_users", "can_post_stories",
+                      "can_edit_stories", "can_delete_stories")
+            return {"status": "administrator", "user": user, **dict.fromkeys(rights, False),
+                    "can_manage_chat": True}
+        return {"status": status, "user": user}
 
 
 def _decode(key: str, value: Any) -> Any:

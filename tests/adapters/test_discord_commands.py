@@ -99,7 +99,7 @@ async def test_commands_are_synced_at_login(bot: BotcoreClient, fake: FakeDiscor
     assert int(settings["default_member_permissions"]) == MANAGE_GUILD
     assert settings["contexts"] == [0]  # guild only
     assert {o["name"] for o in settings["options"]} == {"show", "channel", "persona", "skill",
-                                                       "memory"}  # fmt: skip
+                                                       "skills", "memory"}  # fmt: skip
     mode_choices = commands["mode"]["options"][0]["choices"]
     assert [c["value"] for c in mode_choices] == ["auto", "companion", "tutor", "faq", "assistant"]
 

@@ -100,6 +100,8 @@ async def test_start_checks_the_token_and_registers_the_command_menu(tmp_path: P
         "quiz",
         "progress",
         "feedback",
+        "human",
+        "settings",
     ]
     assert h.adapter.me is not None and h.adapter.me.username == p.BOT_USERNAME
     await h.adapter.bot.shutdown()

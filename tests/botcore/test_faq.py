@@ -84,7 +84,7 @@ async def test_an_unknown_question_is_refused_and_escalated(
     out = await runtime.manager.handle(IncomingMessage(
         platform="test", message_id="2", chat_id=user, user_id=user,
         text="Do you sell garden gnomes with lasers?"))
-    assert "I'm not sure about that one" in out[0].text and "human" in out[0].text
+    assert "I don't know" in out[0].text and "human" in out[0].text
     async with runtime.long_term.session() as s:
         rows = (await s.execute(select(m.Escalation).where(
             m.Escalation.question == "Do you sell garden gnomes with lasers?"))).scalars().all()

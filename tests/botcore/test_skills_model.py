@@ -74,7 +74,7 @@ async def test_faq_answers_from_the_kb_and_refuses_what_it_does_not_know(rt: Run
     assert reply.startswith("We are open Monday to Saturday")
     await say(rt, "f1", "/mode faq")
     refusal, skill = await say(rt, "f1", "what's the airspeed velocity of an unladen swallow?")
-    assert skill == "faq" and "I'm not sure about that one" in refusal
+    assert skill == "faq" and "I don't know" in refusal
     async with rt.long_term.session() as s:
         rows = (await s.execute(select(m.Escalation))).scalars().all()
     assert [r.question for r in rows] == ["what's the airspeed velocity of an unladen swallow?"]

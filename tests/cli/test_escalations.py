@@ -72,7 +72,7 @@ def test_resolve_and_bad_ids(botctl: Botctl) -> None:
     notnum = botctl("escalations", "show", "abc")
     assert notnum.code == 2
     bad = botctl("escalations", "list", "--status", "pending")
-    assert bad.code == 2 and "open, resolved, all" in bad.err
+    assert bad.code == 2 and "open, resolved, expired, all" in bad.err
     empty = botctl("escalations", "reply", str(esc_id), "-m", " ")
     assert empty.code == 2
     table = botctl("escalations", "list", "--status", "all")

@@ -70,10 +70,12 @@ async def test_admin_commands_do_what_they_say(tmp_path: Path) -> None:
         assert "messages 6 in / 6 replies" in stats and "escalations open: 1" in stats
 
         queued = await admin(rt, "broadcast telegram Shop closed on Monday")
-        assert queued.startswith("Broadcast #1 queued for 2 users")
-        status = await broadcast_status(rt.long_term, 1)
+        # (#1 is the handoff notice the seeded escalation sent to the admin)
+        bid = int(queued.split("#", 1)[1].split()[0])
+        assert queued.startswith(f"Broadcast #{bid} queued for 2 users")
+        status = await broadcast_status(rt.long_term, bid)
         assert status is not None and status["queued"] == 2
-        assert "0 delivered" in await admin(rt, "status 1")
+        assert "0 delivered" in await admin(rt, f"status {bid}")
 
         open_list = await admin(rt, "escalations")
         esc_id = (await list_escalations(rt.long_term))[0]["id"]
