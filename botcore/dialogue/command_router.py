@@ -334,10 +334,10 @@ class CommandRouter:
             if why is not None:
                 return cmd.CommandResult(BUTTON_EXPIRED.render(lang))
             if action == "forget:no":
-                return cmd.CommandResult(KEPT.render(lang))
+                return cmd.CommandResult(KEPT.render(lang), private=True)
             report = await m.forget_user(message.platform, message.user_id)
             total = sum(report.values())
-            return cmd.CommandResult(FORGOT_ALL.render(lang, total=total))
+            return cmd.CommandResult(FORGOT_ALL.render(lang, total=total), private=True)
         if data.startswith("fb:"):
             parts = data.split(":")
             ok = False

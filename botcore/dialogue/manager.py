@@ -680,18 +680,23 @@ class DialogueManager:
         log.info("turn platform=%s command=%s outcome=answered", message.platform,
                  cmd.parse_command(text)[0])
         metrics.observe_turn(message.platform, None, "command")
+        return [self._result(message, result)]
+
+    def _result(self, message: IncomingMessage, result: cmd.CommandResult) -> OutgoingMessage:
+        """A command's or button's answer; a private one asked in a group is addressed to the
+        user only (see :class:`~botcore.messages.PrivateDelivery`)."""
         private = None
         if result.private and message.chat_type is not ChatType.PRIVATE:
             lang = _lang(message)
             private = PrivateDelivery(message.user_id, SENT_PRIVATELY.render(lang),
                                       NO_PRIVATE_CHAT.render(lang))
-        return [self._notice(message, result.text, buttons=result.buttons, file=result.file,
-                             private=private)]
+        return self._notice(message, result.text, buttons=result.buttons, file=result.file,
+                            private=private)
 
     async def _button(self, message: IncomingMessage,
                       key: ConversationKey) -> list[OutgoingMessage]:
         result = await self.commands.button(message, key)
-        return [self._notice(message, result.text, buttons=result.buttons, file=result.file)]
+        return [self._result(message, result)]
 
     async def admin(self, message: IncomingMessage, args: str) -> str:
         """``/admin …``: only for ``BOTCORE_ADMIN_IDS``; every use (refusals too) is audited."""

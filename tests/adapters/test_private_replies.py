@@ -152,3 +152,27 @@ async def test_discord_mention_memory_in_a_channel_goes_by_dm(
     else:
         assert channel[0] == "I sent it to you privately."
         assert any("gardens" in c.json["content"] for c in dms)
+
+
+async def test_discord_forget_in_a_channel_stays_between_the_bot_and_the_user(
+        client: BotcoreClient, fake: d.FakeDiscord, runtime: Runtime) -> None:
+    channel = d.text_channel(d.CHANNEL, d.GID)
+    ask_ = d.slash("ask", [d.option("question", "/forget")], channel=channel, author=d.ANA)
+    d.gateway(client).parse_interaction_create(ask_)
+    await d.settle()
+    (question,) = fake.find("POST", rf"/api/v10/webhooks/{d.APP_ID}/{ask_['token']}")
+    assert question.json["flags"] & EPHEMERAL
+    yes = question.json["components"][0]["components"][0]["custom_id"]
+    other = d.button_press(yes, channel=channel, author=d.BEN, message_id=1)
+    d.gateway(client).parse_interaction_create(other)
+    await d.settle()
+    (refused,) = fake.find("POST", rf"/api/v10/webhooks/{d.APP_ID}/{other['token']}")
+    assert "someone else" in refused.json["content"]
+    await runtime.long_term.ensure_user("discord", str(d.ANA["id"]))
+    press = d.button_press(yes, channel=channel, author=d.ANA, message_id=1)
+    d.gateway(client).parse_interaction_create(press)
+    await d.settle()
+    (done,) = fake.find("POST", rf"/api/v10/webhooks/{d.APP_ID}/{press['token']}")
+    assert done.json["content"].startswith("Done. I erased") and done.json["flags"] & EPHEMERAL
+    assert await runtime.long_term.get_user("discord", str(d.ANA["id"])) is None
+    assert fake.sent_messages(d.CHANNEL) == []
