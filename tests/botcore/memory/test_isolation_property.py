@@ -122,7 +122,7 @@ async def _check(script: list[tuple[str, str, str]]) -> None:
                         if "Linked!" in done[0].text:
                             people.join(user, other)
                     continue
-                secret = f"secret{user}x{n}"
+                secret = f"secret{user}x{n}q"  # no secret is a prefix of another
                 text = {"like": f"I love {secret}", "name": f"Hi, I'm {secret.capitalize()}",
                         "say": f"remember {secret}"}[kind]
                 await send(n, user, chat, text)
