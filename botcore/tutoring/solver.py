@@ -26,7 +26,7 @@ from botcore.tutoring.solver_expr import (
     parse,
     show,
 )
-from botcore.tutoring.solver_numbers import exact, normalize_chinese_numbers
+from botcore.tutoring.solver_numbers import exact, fmt, normalize_chinese_numbers
 from botcore.tutoring.solver_types import Answer, Solution, SolverError, Step
 from botcore.tutoring.solver_units import solve_units
 from botcore.tutoring.solver_words import solve_word
@@ -36,17 +36,21 @@ MAX_INPUT = 500
 PCT_OF = Text("{p}% of {x} = {f} × {x} = {r}", "{x} 的 {p}% = {f} × {x} = {r}")
 TO_PERCENT = Text("As a percentage: {q} × 100% = {r}%", "化成百分数：{q} × 100% = {r}%")
 CHANGE = Text("The change: {b} - {a} = {r}", "变化量：{b} - {a} = {r}")
-DISCOUNT = Text("{n}折 means {n}/10 = {f} of the price", "打 {n} 折就是原价的 {n}/10 = {f}")
+DISCOUNT = Text("{n}折 means {f} of the price", "打 {n} 折就是原价的 {f}")
 PERCENT_SIGN = Text("%", "%")
 SPLIT = Text("Split {b} into {t} + {o}", "把 {b} 拆成 {t} + {o}")
 ADD_PARTS = Text("Add them: {x} + {y} = {r}", "把它们相加：{x} + {y} = {r}")
 
 _N = r"(\d+(?:\.\d+)?)"
+_Q = r"(\d+ \d+/\d+|\d+(?:\.\d+)?(?:/\d+)?)"  # a number, fraction or mixed number
 _ASK_PCT = r"(?:百分之几|百分之多少|几%|多少%|百分比|百分数)"
 _WORDS: tuple[tuple[str, str], ...] = (
-    (r"square root of", " sqrt "), (r"cube root of", " cbrt "), (r"to the power of", "^"),
+    (r"(\d)\s*(?:percent|per cent)\b", r"\1%"), (r"square root of", " sqrt "),
+    (r"cube root of", " cbrt "), (r"to the power of", "^"),
     (r"raised to(?: the power of)?", "^"), (r"\bsquared\b", "^2"), (r"\bcubed\b", "^3"),
-    (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bmultiplied by\b", "*"), (r"\btimes\b", "*"),
+    (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bmultiplied by\b", "*"),
+    (r"(?<=[\d)])\s*\btimes\b\s*(?=[\d(]|sqrt|cbrt)", " * "),
+    (r"to the (\d+)(?:st|nd|rd|th)? power", r"^\1"),
     (r"\bdivided by\b", "/"), (r"\bover\b(?=\s*\d)", "/"),
     (r"(\d+(?:\.\d+)?)\s*的平方根", r"sqrt \1"), (r"(\d+(?:\.\d+)?)\s*的立方根", r"cbrt \1"),
     (r"根号", " sqrt "),
@@ -56,15 +60,17 @@ _WORDS: tuple[tuple[str, str], ...] = (
     (r"(\d+)\s*又\s*\((\d+)/(\d+)\)", r"\1 \2/\3"), (r"(\d+)\s*又\s*(\d+/\d+)", r"\1 \2"),
 )
 _PHRASES: tuple[tuple[str, str], ...] = (
-    (rf"(?:the )?sum of {_N} and {_N}", r"(\1 + \2)"),
-    (rf"(?:the )?product of {_N} and {_N}", r"(\1 * \2)"),
-    (rf"(?:the )?difference (?:between|of) {_N} and {_N}", r"(\1 - \2)"),
-    (rf"(?:the )?quotient of {_N} and {_N}", r"(\1 / \2)"),
-    (rf"\badd {_N} (?:and|to) {_N}", r"(\1 + \2)"),
-    (rf"\bsubtract {_N} from {_N}", r"(\2 - \1)"),
-    (rf"\bmultiply {_N} (?:and|by) {_N}", r"(\1 * \2)"),
-    (rf"\bdivide {_N} by {_N}", r"(\1 / \2)"),
-    (rf"\bhalf of {_N}", r"(\1 / 2)"),
+    (rf"(?:the )?sum of {_Q} and {_Q}", r"(\1 + \2)"),
+    (rf"(?:the )?product of {_Q} and {_Q}", r"(\1 * \2)"),
+    (rf"(?:the )?difference (?:between|of) {_Q} and {_Q}", r"(\1 - \2)"),
+    (rf"(?:the )?quotient of {_Q} and {_Q}", r"(\1 / \2)"),
+    (rf"\badd {_Q} (?:and|to) {_Q}", r"(\1 + \2)"),
+    (rf"\bsubtract {_Q} from {_Q}", r"(\2 - \1)"),
+    (rf"\bmultiply {_Q} (?:and|by) {_Q}", r"(\1 * \2)"),
+    (rf"\bdivide {_Q} by {_Q}", r"(\1 / \2)"),
+    (rf"\bhalf of {_Q}", r"(\1 / 2)"),
+    (r"(\d+/\d+) of (\d+(?:\.\d+)?)", r"(\1 * \2)"),
+    (r"(\d+(?:\.\d+)?)\s*的\s*\(?(\d+/\d+)\)?(?!\d|\s*%)", r"(\1 * \2)"),
 )
 
 
@@ -129,8 +135,8 @@ def solve_percent(text: str) -> Solution | None:
                         True)
     if m := re.search(rf"{_N}[^\d折]{{0,8}}?打\s*{_N}\s*折", text):
         xv, n = exact(m.group(1)), exact(m.group(2))
-        if 0 < n < 10:
-            f = n / 10
+        if 0 < n < 100:
+            f = n / 10 if n < 10 else n / 100  # 八折 = 0.8, 七五折 = 0.75
             r = xv * f
             steps = (Step(DISCOUNT, {"n": n, "f": f}, f),
                      Step(OP, {"a": xv, "op": "×", "b": f, "r": r}, r))
@@ -174,9 +180,61 @@ def solve_percent(text: str) -> Solution | None:
         return Solution("percent", f"({m.group(2)} - {m.group(1)}) ÷ {m.group(1)} × 100%",
                         change_steps,
                         (Answer(r, unit=PERCENT_SIGN),), (av, bv), True)
+    return _percent_generic(text)
+
+
+_UP = re.compile(r"\b(?:increas\w*|rais\w*|ris\w*|grow\w*|goes up|went up|more|markup|"
+                 r"interest)\b|增加|增长|提高|上涨|涨价|涨了|多了")
+_DOWN = re.compile(r"\b(?:decreas\w*|reduc\w*|fall\w*|fell|drop\w*|off|discount\w*|sale|"
+                   r"cheaper|less)\b|减少|降低|降价|下降|便宜|优惠|打折")
+_REVERSE = re.compile(r"original|before the|used to|at first|原价是多少|原价多少|原来是多少|原来多少"
+                      r"|原价为多少|原来有多少")
+_ASK_RATIO = re.compile(r"what (?:percent(?:age)?|%)|percentage|百分之几|百分之多少|百分比|百分率|率是多少")
+_TO_PERCENT = re.compile(rf"{_Q}\s*(?:as a percent(?:age)?|to a percent(?:age)?|in percent|"
+                         r"into a percent(?:age)?)|把?\s*(\d+(?:\.\d+)?(?:/\d+)?)\s*"
+                         r"(?:化成|写成|改写成|转化为)百分数")
+
+
+def _percent_generic(text: str) -> Solution | None:
+    """One ``p%`` and one other number with a direction word (on sale for 25% off, 增加10%);
+    a number written as a percentage; part of a whole as a percentage (24 out of 30)."""
+    if m := _TO_PERCENT.search(text):
+        raw = m.group(1) or m.group(2)
+        value = sum((exact(part) for part in raw.split()), start=sympy.Integer(0))
+        r = value * 100
+        step = Step(TO_PERCENT, {"q": value, "r": r}, r)
+        return Solution("percent", f"{raw} × 100%", (step,), (Answer(r, unit=PERCENT_SIGN),),
+                        (value,), True)
+    if _REVERSE.search(text):
+        return None  # "what was the original price?" is a reverse percentage: not guessed
+    percents = re.findall(rf"{_N}\s*%", text)
+    others = [n for n in re.findall(r"\d+(?:\.\d+)?(?!\d|\.\d|\s*%)", text)]
+    if len(percents) == 1 and len(others) == 1:
+        up, down = bool(_UP.search(text)), bool(_DOWN.search(text))
+        if up == down:
+            return None
+        pv, xv = exact(percents[0]), exact(others[0])
+        s1, s2, part = _percent_of(pv, xv)
+        r = xv + part if up else xv - part
+        s3 = Step(OP, {"a": xv, "op": "+" if up else "-", "b": part, "r": r}, r)
+        return Solution("percent", f"{others[0]} × (1 {'+' if up else '-'} {percents[0]}%)",
+                        (s1, s2, s3), (Answer(r),), (pv, xv), True)
+    if not percents and _ASK_RATIO.search(text):
+        found = [exact(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
+        if len(found) == 2 and min(found) > 0:
+            part, whole = min(found), max(found)
+            q = part / whole
+            r = q * 100
+            steps = (Step(OP, {"a": part, "op": "÷", "b": whole, "r": q}, q),
+                     Step(TO_PERCENT, {"q": q, "r": r}, r))
+            return Solution("percent", f"{fmt(part, decimal=True)} ÷ {fmt(whole, decimal=True)}"
+                            " × 100%", steps, (Answer(r, unit=PERCENT_SIGN),), (part, whole),
+                            True)
     return None
 
 
+_SUBSTITUTE = re.compile(r"(?:\bwhen|\bif|\bwhere|\bfor|当|若|如果)\s*([a-z])\s*=\s*"
+                         r"(-?\d+(?:\.\d+)?(?:/\d+)?)(?![\d.]|\s*[a-z(])")
 _MATH_RUN = re.compile(r"(?:sqrt|cbrt|[0-9.+\-*/^()%\s])+")
 _CUE = re.compile(r"what is|what's|calculate|compute|evaluate|simplify|work out|how much is|="
                   r"|多少|等于|计算|算一算|求|得")
@@ -203,7 +261,7 @@ def solve_arithmetic(text: str) -> Solution | None:
     """The longest computable expression in ``text``, evaluated exactly with steps."""
     spans = sorted((m.group(0).strip() for m in _MATH_RUN.finditer(text)), key=len, reverse=True)
     for span in spans:
-        span = span.rstrip("=+-*/^ ").lstrip("+*/^ ")
+        span = span.rstrip("=+-*/^. ").lstrip("+*/^. ")
         while span.count("(") > span.count(")") and span.startswith("("):
             span = span[1:].strip()
         while span.count(")") > span.count("(") and span.endswith(")"):
@@ -238,6 +296,13 @@ def solve(text: str) -> Solution | None:
     t = normalize(text)
     if not re.search(r"\d", t):
         return None
+    if m := _SUBSTITUTE.search(t):  # "2x + 3 when x = 4": evaluate, do not solve
+        rest = t[:m.start()] + " " + t[m.end():]
+        t = re.sub(rf"(?<![a-z]){m.group(1)}(?![a-z])", f"({m.group(2)})", rest)
+        try:
+            return solve_arithmetic(t)
+        except (SolverError, ValueError, TypeError, ZeroDivisionError):
+            return None
     errors = (SolverError, ValueError, TypeError, ZeroDivisionError, sympy.SympifyError,
               sympy.PolynomialError, NotImplementedError)
     if "=" in t:

@@ -138,7 +138,9 @@ def equation_spans(text: str) -> list[str]:
         spans = [m.group(0) for m in _EQUATION_CHARS.finditer(chunk) if "=" in m.group(0)]
         for span in spans:
             # drop English words glued to the equation ("solve 2x+3=11 for x")
-            words = re.sub(r"\b[a-z]{2,}\b", " ", span)
-            if re.search(r"[a-z]", words) and re.search(r"\d", words):
-                out.append(words.strip())
+            words = re.sub(r"\b[a-z]{2,}\b", "  ", span)
+            # where a word was cut out, only the part holding "=" is the equation
+            part = next(p for p in re.split(r"\s{3,}", words) if "=" in p)
+            if re.search(r"[a-z]", part) and re.search(r"\d", part):
+                out.append(part.strip())
     return out

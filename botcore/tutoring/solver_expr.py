@@ -175,6 +175,8 @@ def parse(text: str) -> Node:
 
 def has_operation(node: Node) -> bool:
     """True when there is something to compute (not a bare number)."""
+    if isinstance(node, Unary) and node.op == "%" and isinstance(node.arg, Num):
+        return False  # "25%" alone is a quantity, not a sum to work out
     return not isinstance(node, Num | Var) or (isinstance(node, Num) and "/" in node.text)
 
 

@@ -19,7 +19,9 @@ _CN_CHARS = "零〇一二两三四五六七八九十百千万亿"
 _CN_NUM = f"[{_CN_CHARS}]+(?:点[{_CN_CHARS}]+)?"
 # a numeral must hold a digit (or start with 十): "千米" and "百分" alone are not numbers
 _CN_RUN = re.compile(rf"(?<![\d.])(?=[{_CN_CHARS}]*[零〇一二两三四五六七八九]|十){_CN_NUM}")
-_NOT_NUMERAL = re.compile(r"一(?=[共起样下些直定般切同])|(?<=[统万唯第])一|[一两](?=个?半)")
+_NOT_NUMERAL = re.compile(r"(?<![\d一二两三四五六七八九十百千万])"
+                          r"一(?=[共起样下些直定般切同件辆本台位条种家所座列次个])"
+                          r"|(?<=[统万唯第])一|[一两](?=个?半)")
 _CN_FRACTION = re.compile(rf"(\d+(?:\.\d+)?|{_CN_NUM})分之(\d+(?:\.\d+)?|{_CN_NUM})")
 _CN_PERCENT = re.compile(rf"百分之(\d+(?:\.\d+)?|{_CN_NUM})")
 
