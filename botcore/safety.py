@@ -72,6 +72,13 @@ THRESHOLDS = {"self_harm": 0.5, "abuse": 0.5, "sexual": 0.6, "prompt_injection":
 injection refusals ask for a little more certainty, since the rules catch the clear cases."""
 
 
+def is_injection(text: str, head: Mapping[str, float] | None = None) -> bool:
+    """True when ``text`` tries to instruct the model (rules, English and Chinese, or the head) —
+    the same test as :func:`screen_input`'s, whatever else the text is flagged for."""
+    return bool(INJECTION_RULES.search(text) or INJECTION_RULES_ZH.search(text)
+                or (head or {}).get("prompt_injection", 0.0) >= THRESHOLDS["prompt_injection"])
+
+
 def screen_input(text: str, head: Mapping[str, float]) -> SafetyCheck:
     """Combine rules (high precision, English and Chinese) with the safety head (recall)."""
     if (SELF_HARM_RULES.search(text) or SELF_HARM_RULES_ZH.search(text)
@@ -99,6 +106,41 @@ def screen_output(reply: str, secrets: tuple[str, ...], lang: str | None = None)
         if secret and secret.lower() in lowered:
             return LEAK_REFUSAL.render(lang)
     return reply
+
+
+def _fold(text: str) -> str:
+    """Lower-case ``text`` character by character (same length, so indexes stay valid)."""
+    return "".join(c if len(low := c.lower()) != 1 else low for c in text)
+
+
+class StreamScreen:
+    """Screens a reply while it streams, like :func:`screen_output` screens the final one.
+
+    :meth:`visible` returns the part of the text so far that may be shown: everything except a
+    tail that could be the start of a secret (held back until the next delta decides), or None
+    once the text contains a secret — from then on nothing more is shown and the final reply is
+    the refusal. So no delta ever shows a secret, whole or in part at its end.
+    """
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self._secrets = [_fold(s) for s in secrets if s]
+        self.leaked = False
+
+    def visible(self, text: str) -> str | None:
+        """The showable prefix of ``text`` (None after a leak)."""
+        if self.leaked:
+            return None
+        folded = _fold(text)
+        if any(secret in folded for secret in self._secrets):
+            self.leaked = True
+            return None
+        hold = 0
+        for secret in self._secrets:
+            for k in range(min(len(secret) - 1, len(folded)), hold, -1):
+                if folded.endswith(secret[:k]):
+                    hold = k
+                    break
+        return text[:len(text) - hold]
 
 
 CRISIS_RESOURCES = Text(

@@ -65,8 +65,10 @@ from botcore.safety import (
     ABUSE_WINDOW_S,
     INJECTION_REPLY,
     UNSAFE_SEXUAL_REPLY,
+    StreamScreen,
     Verdict,
     crisis_reply,
+    is_injection,
     screen_input,
     screen_output,
 )
@@ -137,12 +139,19 @@ class DialogueManager:
         self.instance = uuid.uuid4().hex[:16]
         self._heartbeat: asyncio.Task[None] | None = None
         self._order: dict[str, asyncio.Lock] = {}
-        self._chat_cfg: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._chat_cfg: TTLCache[tuple[str, str], dict[str, Any]] = TTLCache(CHAT_SETTINGS_TTL_S)
         self._users: TTLCache[tuple[str, str], UserRecord] = TTLCache(CACHE_TTL_S)
         self._recall: TTLCache[tuple[str, str, str], RecallContext] = TTLCache(CACHE_TTL_S)
         self._since_summary: TTLCache[str, int] = TTLCache(3600.0)
         self.commands = CommandRouter(self)
         self.handoff = Handoff(self)
+
+    def cache_sizes(self) -> dict[str, int]:
+        """Entries in this process's caches (all expire and are capped; for metrics and tests)."""
+        sizes = {"users": len(self._users), "recall": len(self._recall),
+                 "chat_settings": len(self._chat_cfg), "order_locks": len(self._order)}
+        short = getattr(self.short, "sizes", None)
+        return {**sizes, **(short() if callable(short) else {})}
 
     async def aclose(self) -> None:
         """Stop the heartbeat; wait for background memory updates to finish."""
@@ -351,10 +360,10 @@ class DialogueManager:
             return {}
         scope = (message.platform, message.settings_scope or message.chat_id)
         cached = self._chat_cfg.get(scope)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached
         cfg = await self._sql(lambda: self.sql.get_chat_settings(*scope))
-        self._chat_cfg[scope] = (time.monotonic() + CHAT_SETTINGS_TTL_S, cfg)
+        self._chat_cfg.set(scope, cfg)
         return cfg
 
     async def _turn(self, message: IncomingMessage, key: ConversationKey,
@@ -491,7 +500,8 @@ class DialogueManager:
             reply.state.setdefault("skill", reply.skill)
         if reply.state and reply.state != {"skill": state.get("skill")}:
             await self._set_state(key, reply.state)
-        self._remember(message, key, text, stored.id)
+        # A message flagged as injection teaches no facts (they would sit in every later prompt).
+        self._remember(message, key, text, stored.id, flagged=is_injection(text, und.safety))
         log.info("turn platform=%s skill=%s outcome=answered ms=%.0f", message.platform,
                  reply.skill, latency)
         metrics.observe_turn(message.platform, reply.skill, "answered", latency / 1000)
@@ -602,12 +612,18 @@ class DialogueManager:
                 stop=["<|im_end|>", "\nUser:", "\nuser:"],
             )
             parts: list[str] = []
+            # Every delta is screened like the final reply: a tail that could start the canary
+            # is held back, and after a leak nothing more is shown (#12).
+            screen = StreamScreen(settings.secrets_in_prompt)
+            shown = [""]
 
             async def on_delta(delta: str) -> None:
                 parts.append(delta)
-                if out is not None:
+                visible = screen.visible("".join(parts))
+                if out is not None and visible and visible != shown[0]:
+                    shown[0] = visible
                     try:
-                        await out.update("".join(parts))
+                        await out.update(visible)
                     except BotcoreError as exc:  # a failed edit must not lose the answer
                         log.warning("stream update failed: %s", exc)
 
@@ -622,9 +638,10 @@ class DialogueManager:
         return generate
 
     def _remember(self, message: IncomingMessage, key: ConversationKey, text: str,
-                  message_id: int) -> None:
-        """Store stated facts (with embeddings) and roll the summary, in the background."""
-        facts = extract_facts(text) if message.chat_type != "channel" else []
+                  message_id: int, *, flagged: bool = False) -> None:
+        """Store stated facts (with embeddings) and roll the summary, in the background; a
+        message ``flagged`` as prompt injection teaches no facts."""
+        facts = extract_facts(text) if message.chat_type != "channel" and not flagged else []
         scope = fact_scope(message)
 
         async def store() -> None:

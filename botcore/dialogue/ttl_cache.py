@@ -14,20 +14,30 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+def _now() -> float:
+    """The cache clock (a module function so tests can move it without touching asyncio's)."""
+    return time.monotonic()
+
+
 class TTLCache(Generic[K, V]):
-    """LRU-bounded mapping whose entries expire ``ttl_s`` seconds after being set."""
+    """LRU-bounded mapping whose entries expire ``ttl_s`` seconds after being set; expired
+    entries are swept (at most once per ``ttl_s``) on writes, so none outlives ~2× its TTL."""
 
     def __init__(self, ttl_s: float, max_items: int = 10_000) -> None:
         self.ttl_s = ttl_s
         self.max_items = max_items
         self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._next_sweep = _now() + ttl_s
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def get(self, key: K) -> V | None:
         """The live value, or None."""
         hit = self._items.get(key)
         if hit is None:
             return None
-        if hit[0] < time.monotonic():
+        if hit[0] < _now():
             del self._items[key]
             return None
         self._items.move_to_end(key)
@@ -35,8 +45,13 @@ class TTLCache(Generic[K, V]):
 
     def set(self, key: K, value: V) -> None:
         """Store ``value`` (evicting the least recently used entry when full)."""
-        self._items[key] = (time.monotonic() + self.ttl_s, value)
+        now = _now()
+        self._items[key] = (now + self.ttl_s, value)
         self._items.move_to_end(key)
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.ttl_s
+            for old in [k for k, (expiry, _) in self._items.items() if expiry < now]:
+                del self._items[old]
         while len(self._items) > self.max_items:
             self._items.popitem(last=False)
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from botcore.i18n import Text
+from botcore.safety import is_injection
 from botcore.sentences import has_cjk
 
 
@@ -90,4 +91,5 @@ def extract_facts(text: str) -> list[ExtractedFact]:
         from botcore.memory.facts_zh import extract_facts_zh
 
         out += extract_facts_zh(text)
-    return out
+    # A fact is recalled into every later prompt: one that reads as an instruction is dropped.
+    return [f for f in out if not is_injection(f.text) and not (f.name and is_injection(f.name))]

@@ -18,53 +18,109 @@ from botcore.errors import StorageError
 from botcore.memory.base import Turn
 from botcore.messages import ConversationKey
 
+MAX_KEYS = 100_000
+"""Per map (turns, state, rate-limit buckets, claims): past it the least recently used goes."""
+
+
+def _now() -> float:
+    """The clock of every expiry here (monotonic; a module function so tests can move it)."""
+    return time.monotonic()
+
 
 class LocalShortTermMemory:
-    """Dicts with expiry; locks are FIFO ``asyncio.Lock`` objects."""
+    """Dicts with expiry; locks are FIFO ``asyncio.Lock`` objects.
 
-    def __init__(self, max_turns: int = 50, ttl_s: float = 7 * 24 * 3600) -> None:
+    Nothing grows without bound: turns and session state expire ``ttl_s`` after their last
+    write (SQL keeps the durable copy), rate-limit buckets when their window has passed, claims
+    at their TTL; a sweep drops expired entries at least once a minute, and each map is capped
+    at ``max_keys`` (least recently used first).
+    """
+
+    def __init__(self, max_turns: int = 50, ttl_s: float = 7 * 24 * 3600,
+                 max_keys: int = MAX_KEYS) -> None:
         self.max_turns = max_turns
         self.ttl_s = ttl_s
-        self._turns: dict[ConversationKey, tuple[float, deque[Turn]]] = {}
-        self._state: dict[ConversationKey, dict[str, str]] = {}
+        self.max_keys = max_keys
+        self._turns: OrderedDict[ConversationKey, tuple[float, deque[Turn]]] = OrderedDict()
+        self._state: OrderedDict[ConversationKey, tuple[float, dict[str, str]]] = OrderedDict()
         self._claims: OrderedDict[str, float] = OrderedDict()
         self._values: dict[str, str] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._windows: dict[str, deque[float]] = {}
+        self._windows: OrderedDict[str, tuple[float, deque[float]]] = OrderedDict()
+        self._next_sweep = _now() + self._sweep_every
+
+    @property
+    def _sweep_every(self) -> float:
+        return min(60.0, self.ttl_s)
+
+    def sizes(self) -> dict[str, int]:
+        """How many entries each map holds (for metrics and tests)."""
+        return {"turns": len(self._turns), "state": len(self._state),
+                "rate_limit_buckets": len(self._windows), "claims": len(self._claims),
+                "locks": len(self._locks)}
+
+    def _maintain(self) -> None:
+        """Drop expired entries (at most once per sweep interval) and enforce the caps."""
+        now = _now()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self._sweep_every
+            for table in (self._turns, self._state, self._windows):
+                for key in [k for k, (expiry, _) in table.items() if expiry <= now]:
+                    del table[key]  # type: ignore[attr-defined]
+            for token in [t for t, expiry in self._claims.items() if expiry <= now]:
+                del self._claims[token]
+                self._values.pop(token, None)
+        for table in (self._turns, self._state, self._windows):
+            while len(table) > self.max_keys:
+                table.popitem(last=False)  # type: ignore[attr-defined]
+        while len(self._claims) > self.max_keys:
+            token, _ = self._claims.popitem(last=False)
+            self._values.pop(token, None)
 
     async def recent_turns(self, key: ConversationKey, limit: int) -> list[Turn] | None:
         entry = self._turns.get(key)
-        if entry is None or entry[0] < time.monotonic():
+        if entry is None or entry[0] < _now():
             self._turns.pop(key, None)
             return None
         return list(entry[1])[-limit:] if limit > 0 else []
 
     async def append_turns(self, key: ConversationKey, turns: Sequence[Turn]) -> None:
-        entry = self._turns.get(key)
-        dq = entry[1] if entry else deque(maxlen=self.max_turns)
+        entry = self._turns.pop(key, None)
+        dq = entry[1] if entry and entry[0] >= _now() else deque(maxlen=self.max_turns)
         dq.extend(turns)
-        self._turns[key] = (time.monotonic() + self.ttl_s, dq)
+        self._turns[key] = (_now() + self.ttl_s, dq)
+        self._maintain()
 
     async def replace_turns(self, key: ConversationKey, turns: Sequence[Turn]) -> None:
-        self._turns[key] = (time.monotonic() + self.ttl_s, deque(turns, maxlen=self.max_turns))
+        self._turns.pop(key, None)
+        self._turns[key] = (_now() + self.ttl_s, deque(turns, maxlen=self.max_turns))
+        self._maintain()
 
     async def get_state(self, key: ConversationKey) -> dict[str, str]:
-        return dict(self._state.get(key, {}))
+        entry = self._state.get(key)
+        if entry is None or entry[0] < _now():
+            self._state.pop(key, None)
+            return {}
+        return dict(entry[1])
 
     async def set_state(self, key: ConversationKey, values: Mapping[str, str | None]) -> None:
-        state = self._state.setdefault(key, {})
+        entry = self._state.pop(key, None)
+        state = entry[1] if entry and entry[0] >= _now() else {}
         for k, v in values.items():
             if v is None:
                 state.pop(k, None)
             else:
                 state[k] = v
+        self._state[key] = (_now() + self.ttl_s, state)
+        self._maintain()
 
     async def clear(self, key: ConversationKey) -> None:
         self._turns.pop(key, None)
         self._state.pop(key, None)
 
     async def claim(self, token: str, ttl_s: float, value: str = "1") -> bool:
-        now = time.monotonic()
+        self._maintain()
+        now = _now()
         while self._claims:  # drop expired claims from the oldest insertions
             first, first_expiry = next(iter(self._claims.items()))
             if first_expiry > now:
@@ -81,14 +137,15 @@ class LocalShortTermMemory:
 
     async def get_claim(self, token: str) -> str | None:
         expiry = self._claims.get(token)
-        if expiry is None or expiry <= time.monotonic():
+        if expiry is None or expiry <= _now():
             return None
         return self._values.get(token, "1")
 
     async def set_claim(self, token: str, value: str, ttl_s: float) -> None:
         self._claims.pop(token, None)
-        self._claims[token] = time.monotonic() + ttl_s
+        self._claims[token] = _now() + ttl_s
         self._values[token] = value
+        self._maintain()
 
     async def release(self, token: str) -> None:
         self._claims.pop(token, None)
@@ -109,11 +166,14 @@ class LocalShortTermMemory:
                 self._locks.pop(name, None)
 
     async def hit(self, bucket: str, limit: int, window_s: float) -> float:
-        now = time.time()
-        events = self._windows.setdefault(bucket, deque())
+        now = _now()
+        entry = self._windows.pop(bucket, None)
+        events = entry[1] if entry else deque()
         while events and events[0] <= now - window_s:
             events.popleft()
         events.append(now)
+        self._windows[bucket] = (now + window_s, events)  # the bucket is empty after the window
+        self._maintain()
         if len(events) <= limit:
             return 0.0
         return max(0.001, events[0] + window_s - now)

@@ -17,6 +17,6 @@ async def respond(ctx: TurnContext) -> SkillReply:
     system = companion_prompt(ctx.settings, ctx.understanding.emotion, name,
                               language_of(ctx.message))
     messages = build_messages(system, ctx.history, ctx.text, facts=ctx.facts,
-                              summary=ctx.summary)
+                              summary=ctx.summary, user_name=name)
     text = await ctx.generate(messages, temperature=0.5, max_new_tokens=60)
     return SkillReply(text, skill="companion")

@@ -68,8 +68,8 @@ def companion_prompt(settings: Settings, emotion: str, name: str | None,
     """Warm small talk that notices feelings and asks a follow-up question."""
     parts = [persona(settings), "Chat warmly and briefly (one to three sentences).",
              "Ask one friendly follow-up question."]
-    if name:
-        parts.append(f"The user's name is {name}.")
+    if name:  # the name itself travels as quoted data (dialogue.prompt.context_block)
+        parts.append("Use the user's name from the context block below.")
     if emotion in {"sadness", "fear", "anger"}:
         parts.append(f"The user seems to feel {emotion}: acknowledge it gently and kindly.")
     elif emotion == "joy":
