@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     generator_url: str | None = Field(default=None, max_length=2000)
     """Base URL of an OpenAI-compatible server for the ``openai`` engine (…/v1)."""
     generator_api_key: SecretStr | None = None
-    generator_slots: int = Field(default=8, ge=1, le=256)
+    generator_slots: int = Field(default=4, ge=1, le=256)
     """Requests one worker decodes at once (llama.cpp slots, batch rows); the rest queue."""
     generator_ctx: int = Field(default=2048, ge=256, le=131072)
     """Context per slot in tokens (prompt + reply); prompts are cut to fit."""

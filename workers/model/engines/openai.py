@@ -149,7 +149,9 @@ class OpenAIEngine:
         assert self._session is not None
         started = time.perf_counter()
         first: float | None = None
-        finish, usage, pieces = None, {}, 0
+        finish: str | None = None
+        usage: dict[str, Any] = {}
+        pieces = 0
         try:
             async with self._session.post(self.url, json=body) as resp:
                 if resp.status == 429 or resp.status >= 500:
