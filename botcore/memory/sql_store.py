@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -608,8 +608,19 @@ class SqlMemory:
                 select(am.Delivery.broadcast_id).join(am.Broadcast)
                 .where(am.Delivery.user_id == uid)
                 .where(am.Broadcast.kind != "broadcast"))).scalars())
+            # notices to staff about their escalations quote them ("escalation #N …")
+            esc_ids = list((await s.execute(select(m.Escalation.id)
+                                            .where(m.Escalation.user_id == uid))).scalars())
+            for i in range(0, len(esc_ids), 500):
+                labels = [am.Broadcast.audience == f"escalation #{e}" for e in esc_ids[i:i + 500]]
+                labels += [am.Broadcast.audience.startswith(f"escalation #{e} ", autoescape=True)
+                           for e in esc_ids[i:i + 500]]
+                own_sends += list((await s.execute(
+                    select(am.Broadcast.id).where(am.Broadcast.kind != "broadcast")
+                    .where(or_(*labels)))).scalars())
             steps: list[tuple[str, Any]] = [
                 ("deliveries", delete(am.Delivery).where(am.Delivery.user_id == uid)),
+                ("deliveries", delete(am.Delivery).where(am.Delivery.broadcast_id.in_(own_sends))),
                 ("broadcasts", delete(am.Broadcast).where(am.Broadcast.id.in_(own_sends))),
                 ("summaries", delete(m.Summary).where(m.Summary.conversation_id.in_(spoken_in))),
                 ("feedback", delete(m.Feedback).where(m.Feedback.user_id == uid)),

@@ -289,3 +289,28 @@ def test_sql_errors_never_carry_statement_parameters(tmp_path: Path) -> None:
 
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
     assert engine.sync_engine.hide_parameters
+
+
+async def test_forget_erases_the_staff_notices_that_quote_the_user(bot_settings: Settings) -> None:
+    """A handoff notice to the staff chat quotes the user's question; /forget removes it."""
+    from botcore.faq import store as faq_store
+    from botcore.faq.formats import FaqRecord
+
+    settings = bot_settings.model_copy(update={"staff_chat": "telegram:-100777"})
+    user, marker = uid(), f"narwhal{uid()}"
+    async with open_runtime(settings) as rt:
+        await faq_store.upsert_entries(rt.long_term, [FaqRecord(
+            "hours", "Mon-Sat 9-19.", ["When are you open?"])])
+        rt.manager.faq.invalidate()
+        await ask(rt, "test", user, "/mode faq")
+        await ask(rt, "test", user, f"Do you ship {marker} plushies to Mars?")
+        async with rt.long_term.session() as s:
+            quoted = (await s.execute(select(am.Broadcast.text)
+                                      .where(am.Broadcast.text.contains(marker)))).all()
+        assert quoted, "the staff was notified with the question"
+        confirm = await ask(rt, "test", user, "/forget")
+        await ask(rt, "test", user, "", callback_data=confirm.buttons[0][0].data)
+        async with rt.long_term.engine.connect() as conn:
+            for table in m.Base.metadata.sorted_tables:
+                rows = (await conn.execute(table.select())).all()
+                assert not [r for r in rows if marker in repr(r)], f"{table.name} kept it"
