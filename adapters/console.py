@@ -9,21 +9,25 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 import uuid
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 from botcore.files import write_private
 from botcore.i18n import Text
 from botcore.messages import Button, IncomingMessage, OutgoingMessage
 from botcore.runtime import Runtime
 
+T = TypeVar("T")
 PROMPT = "you> "
 QUIT = {"/quit", "/exit", ":q"}
 WELCOME = Text("Chatting with {bot} as console:{user}. Type /help for commands, /quit to leave.",
                "正在以 console:{user} 的身份和 {bot} 聊天。输入 /help 查看命令，/quit 退出。")
 NO_SUCH_BUTTON = Text("(no such button)", "（没有这个按钮）")
 SAVED = Text("(saved {path})", "（已保存到 {path}）")
+INTERRUPTED = Text("(interrupted)", "（已中断）")
 
 
 def terminal_language() -> str | None:
@@ -52,6 +56,11 @@ class PrintStream:
         else:  # the generation restarted (e.g. on another worker): show it afresh
             self.out.write("\n" + self.label + text)
         self.shown = text
+        self.out.flush()
+
+    async def notice(self, text: str) -> None:
+        """Print ``text`` (the busy notice) on a line of its own, before the reply."""
+        self.out.write(f"{self.label}{text}\n")
         self.out.flush()
 
 
@@ -113,27 +122,80 @@ class ConsoleAdapter:
         self.out.flush()
 
     async def run(self) -> None:
-        """Read lines until EOF, ``/quit`` or :meth:`stop`."""
+        """Read lines until EOF, ``/quit`` or :meth:`stop`.
+
+        Lines are read by a daemon thread, so a stop (Ctrl-C, SIGTERM) never waits for the
+        user to press Enter; the turn being answered gets ``BOTCORE_SHUTDOWN_GRACE_S`` to
+        finish and is then cancelled.
+        """
         self.out.write(WELCOME.render(self.language, bot=self.runtime.settings.bot_name,
                                       user=self.user_id) + "\n")
         self.out.flush()
+        lines = _LineReader()
         while not self._stopped.is_set():
-            try:
-                line = await asyncio.to_thread(_read_line)
-            except EOFError:
-                break
-            if line.strip() in QUIT:
+            line = await self._until_stopped(lines.next())
+            if line is None or line.strip() in QUIT:
                 break
             if line.strip():
-                await self.send(line)
+                turn = asyncio.create_task(self.send(line))
+                if await self._until_stopped(asyncio.shield(turn)) is None and not turn.done():
+                    await self._finish_or_cancel(turn)
+                    break
+
+    async def _until_stopped(self, aw: Awaitable[T]) -> T | None:
+        """``await aw``, or None as soon as :meth:`stop` is called (``aw`` keeps running)."""
+        job = asyncio.ensure_future(aw)
+        stop = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait({job, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if job.done():
+            return job.result()
+        job.cancel()
+        return None
+
+    async def _finish_or_cancel(self, turn: asyncio.Task[Any]) -> None:
+        _, late = await asyncio.wait({turn}, timeout=self.runtime.settings.shutdown_grace_s)
+        if late:
+            turn.cancel()
+            await asyncio.wait({turn}, timeout=2.0)
+            self.out.write("\n" + INTERRUPTED.render(self.language) + "\n")
+            self.out.flush()
 
     async def stop(self) -> None:
-        """Stop after the current line."""
+        """Stop reading; the turn in flight may finish within the shutdown grace period."""
+        self.request_stop()
+
+    def request_stop(self) -> None:
+        """:meth:`stop` for a signal handler (synchronous)."""
         self._stopped.set()
 
 
-def _read_line() -> str:
-    return input(PROMPT)
+class _LineReader:
+    """``input()`` on a daemon thread: EOF comes back as None; never blocks interpreter exit."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._wanted = threading.Semaphore(0)
+        threading.Thread(target=self._read, name="console-input", daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            self._wanted.acquire()
+            try:
+                line: str | None = input(PROMPT)
+            except (EOFError, OSError, ValueError):
+                line = None
+            self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
+            if line is None:
+                return
+
+    async def next(self) -> str | None:
+        """The next line (None at EOF)."""
+        self._wanted.release()
+        return await self._lines.get()
 
 
 def create_adapter(runtime: Runtime, *, user_id: str = "local", user_name: str | None = None,

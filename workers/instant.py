@@ -4,16 +4,24 @@ For load tests of the pipeline overhead (``bench/``), adapter end-to-end tests a
 ``BOTCORE_EXECUTOR=instant``. Routing uses keywords, embeddings are hashed bags of words
 (identical questions match, paraphrases mostly do not), and replies echo the user's message.
 It is a plugin like any other executor (entry point group ``botcore.executors``).
+
+To stand in for a *slow* model (burst and shutdown tests, ``bench/``), two environment variables
+shape its generation: ``BOTCORE_INSTANT_TOKEN_DELAY_S`` (seconds per streamed word, default 0)
+and ``BOTCORE_INSTANT_CAPACITY`` (replies generated at once; the rest wait in arrival order,
+like a worker's slots; default 0: unlimited). Deterministic apart from the clock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
+import os
 import re
 from collections.abc import Sequence
 
 from botcore.config import SKILLS, Settings
+from botcore.errors import ConfigError
 from botcore.inference.base import TextDeltaCallback
 from botcore.inference.payloads import GenerateRequest, GenerateResult, Understanding
 
@@ -48,9 +56,21 @@ def keyword_scores(text: str) -> dict[str, float]:
 
 
 class InstantExecutor:
-    """Implements :class:`botcore.inference.base.ModelExecutor` with no model at all."""
+    """Implements :class:`botcore.inference.base.ModelExecutor` with no model at all.
+
+    Args:
+        token_delay_s: seconds before each streamed word (0: instant).
+        capacity: replies generated at once; more wait in arrival order (0: no limit).
+    """
 
     version = "instant"
+
+    def __init__(self, token_delay_s: float = 0.0, capacity: int = 0) -> None:
+        self.token_delay_s = max(0.0, token_delay_s)
+        self.capacity = max(0, capacity)
+        self._slots = asyncio.Semaphore(capacity) if capacity > 0 else None
+        self.waiting = 0
+        """Replies queued for a slot right now."""
 
     async def understand(self, texts: Sequence[str], *,
                          with_embedding: bool = False) -> list[Understanding]:
@@ -70,11 +90,27 @@ class InstantExecutor:
         last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         words = f"You said: {last}".split(" ")  # the whole echo: no token cap, on purpose
         text = " ".join(words)
-        if on_delta is not None:
-            for i, word in enumerate(words):
-                await on_delta(word if i == 0 else " " + word)
+        if self._slots is None:
+            await self._stream(words, on_delta)
+        else:
+            self.waiting += 1
+            try:
+                await self._slots.acquire()
+            finally:
+                self.waiting -= 1
+            try:
+                await self._stream(words, on_delta)
+            finally:
+                self._slots.release()
         return GenerateResult(request_id=request.request_id, text=text, tokens=len(words),
                               finish_reason="stop", model_version=self.version)
+
+    async def _stream(self, words: list[str], on_delta: TextDeltaCallback | None) -> None:
+        for i, word in enumerate(words):
+            if self.token_delay_s:
+                await asyncio.sleep(self.token_delay_s)
+            if on_delta is not None:
+                await on_delta(word if i == 0 else " " + word)
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return [hashed_embedding(t) for t in texts]
@@ -84,6 +120,15 @@ class InstantExecutor:
 
 
 def create_instant_executor(settings: Settings) -> InstantExecutor:
-    """Entry point ``botcore.executors: instant``."""
+    """Entry point ``botcore.executors: instant`` (shaped by ``BOTCORE_INSTANT_TOKEN_DELAY_S``
+    and ``BOTCORE_INSTANT_CAPACITY``, see the module docstring)."""
     del settings
-    return InstantExecutor()
+    try:
+        delay = float(os.environ.get("BOTCORE_INSTANT_TOKEN_DELAY_S") or 0)
+        capacity = int(os.environ.get("BOTCORE_INSTANT_CAPACITY") or 0)
+    except ValueError as exc:
+        raise ConfigError(f"BOTCORE_INSTANT_*: {exc}") from exc
+    if not (math.isfinite(delay) and 0 <= delay <= 60 and 0 <= capacity <= 10_000):
+        raise ConfigError("BOTCORE_INSTANT_TOKEN_DELAY_S must be 0–60 and "
+                          "BOTCORE_INSTANT_CAPACITY 0–10000")
+    return InstantExecutor(delay, capacity)

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API_VERSION = 10
-STOP_GRACE_S = 30.0
-"""Longest wait for running turns when stopping."""
 
 
 def api_base(url: str) -> str:
@@ -65,6 +63,7 @@ class DiscordAdapter:
         if settings.discord_token is None or not settings.discord_token.get_secret_value():
             raise ConfigError("BOTCORE_DISCORD_TOKEN is not set")
         self._token = settings.discord_token
+        self.grace_s = settings.shutdown_grace_s
         configure_api_base(settings.discord_api_url)
         cls = ShardedBotcoreClient if settings.discord_autoshard else BotcoreClient
         self.client: BotcoreClient = cls(
@@ -92,8 +91,9 @@ class DiscordAdapter:
                 await self.client.close()
 
     async def stop(self) -> None:
-        """Let running turns and a delivery being sent finish (up to 30 s), then close."""
+        """Take no new turns; let running ones (and a delivery being sent) finish for up to
+        ``BOTCORE_SHUTDOWN_GRACE_S``, cancel the rest (asking those users to resend), close."""
         self.outbox.stop()
-        await self.client.drain(STOP_GRACE_S)
-        await self.outbox.close()
+        await self.client.drain(self.grace_s)
+        await self.outbox.close(grace_s=1.0)
         await self.client.close()

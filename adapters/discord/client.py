@@ -29,10 +29,11 @@ from adapters.discord.render import render_replies
 from adapters.discord.sinks import NO_MENTIONS, ChannelSink, FollowupSink
 from adapters.discord.stream import EDIT_INTERVAL_S, ThrottledStream
 from adapters.discord.views import CallbackButton
+from adapters.typing_loops import TypingLoops
 from botcore.dialogue.commands import is_private_command
 from botcore.dialogue.protocols import TurnHandler
 from botcore.errors import BotcoreError
-from botcore.i18n import Text
+from botcore.i18n import Text, detect_language
 from botcore.messages import ChatType, IncomingMessage, OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,13 @@ log = logging.getLogger(__name__)
 RESTARTING = Text("I'm restarting, please try again in a moment.", "我正在重启，请稍后再试。")
 EDIT_WINDOW = timedelta(minutes=15)
 """Edits of messages older than this are not answered again."""
+TYPING_EVERY_S = 8.0
+"""At most one typing call per channel this often (Discord shows one for ~10 s)."""
+CUT_OFF_SEND_S = 2.0
+"""How long a turn cut off at shutdown may take to tell its user to resend."""
+CUT_OFF = Text("I was restarting — please send that again.",
+               "我刚才在重启——请再发一次。")
+"""Sent to a user whose turn was cut off by a shutdown (Discord does not redeliver messages)."""
 
 
 def default_intents() -> discord.Intents:
@@ -89,6 +97,11 @@ class BotcoreClient(discord.Client):
         self._sync_commands = sync_commands
         self._gateway_from_api = gateway_from_api
         self._inflight: set[asyncio.Task[Any]] = set()
+        self._delivering: set[asyncio.Task[Any]] = set()
+        self.typing: TypingLoops[int] = TypingLoops(TYPING_EVERY_S)
+        """One typing loop per channel while any turn there is pending."""
+        self.cut_off = 0
+        """Turns cancelled at shutdown (their users were asked to resend)."""
         self.tree: app_commands.CommandTree[Any] = app_commands.CommandTree(self)
         install_commands(self.tree, self)
         self.add_dynamic_items(CallbackButton)
@@ -117,14 +130,21 @@ class BotcoreClient(discord.Client):
         await super().connect(reconnect=reconnect)
 
     async def drain(self, timeout_s: float) -> None:
-        """Stop taking new turns and wait (up to ``timeout_s``) for running ones to finish."""
+        """Stop taking new turns, wait (up to ``timeout_s``) for running ones to finish, then
+        cancel the rest; each cut-off user is asked to send the message again."""
         self.accepting = False
         pending = [t for t in self._inflight if t is not asyncio.current_task()]
         if pending:
             log.info("discord: waiting for %d turn(s) to finish", len(pending))
             _done, late = await asyncio.wait(pending, timeout=timeout_s)
+            # a turn the manager already answered is only sending its reply: let it finish
+            cut = {t for t in late if t not in self._delivering}
+            if cut:
+                log.warning("discord: cancelling %d turn(s) still running at shutdown", len(cut))
+                for task in cut:
+                    task.cancel()
             if late:
-                log.warning("discord: %d turn(s) still running at shutdown", len(late))
+                await asyncio.wait(late, timeout=CUT_OFF_SEND_S + 1.0)
 
     @contextlib.asynccontextmanager
     async def _tracked(self) -> AsyncIterator[None]:
@@ -167,14 +187,34 @@ class BotcoreClient(discord.Client):
 
     async def _on_message(self, message: discord.Message, *, edited: bool) -> None:
         me = self.user
-        if not self.accepting or me is None or message.author.bot:
+        if me is None or message.author.bot:
             return
         settings = await self._settings_for(message.guild)
         incoming = to_incoming(message, me, enabled_channels=settings.enabled_channels, edited=edited)
         if incoming is None or not incoming.addressed:
             return
+        sink = ChannelSink(message.channel)
+        reference = str(message.id) if incoming.chat_type is ChatType.GROUP else None
+        if not self.accepting:  # shutting down: this message would be lost without a word
+            await self._ask_to_resend(sink, incoming, reference)
+            return
         async with self._tracked():
-            await self._answer_message(message, incoming)
+            try:
+                await self._answer_message(message, incoming)
+            except asyncio.CancelledError:
+                self.cut_off += 1
+                await self._ask_to_resend(sink, incoming, reference)
+                raise
+
+    async def _ask_to_resend(self, sink: ChannelSink, incoming: IncomingMessage,
+                             reference: str | None) -> None:
+        """Best effort, briefly: "I was restarting — please send that again"."""
+        lang = incoming.language or detect_language(incoming.text) or "en"
+        try:
+            async with asyncio.timeout(CUT_OFF_SEND_S):
+                await sink.send(CUT_OFF.render(lang), reference=reference)
+        except (TimeoutError, discord.DiscordException, OSError) as exc:
+            log.info("discord: could not ask %s to resend: %s", incoming.chat_id, exc)
 
     async def _answer_message(self, message: discord.Message, incoming: IncomingMessage) -> None:
         if incoming.chat_type is ChatType.GROUP and is_private_command(incoming.text):
@@ -185,10 +225,13 @@ class BotcoreClient(discord.Client):
         reference = str(message.id) if incoming.chat_type is ChatType.GROUP else None
         stream = ThrottledStream(sink, reference=reference, interval_s=self.stream_interval_s)
         started = time.perf_counter()
+        me = asyncio.current_task()
         try:
             try:
-                async with _typing(sink):
+                async with self.typing.pending(message.channel.id, sink.typing_once):
                     replies = await self.handler.handle(incoming, stream if stream_ok else None)
+                    if me is not None:  # answered: from here on, only sending is left
+                        self._delivering.add(me)
             finally:
                 await stream.close()
             replies = await self._privately(message.author, replies)
@@ -196,6 +239,8 @@ class BotcoreClient(discord.Client):
         except discord.HTTPException as exc:
             log.warning("discord: could not reply in channel %s: %s", incoming.chat_id, exc)
             return
+        finally:
+            self._delivering.discard(me)  # type: ignore[arg-type]
         log.debug(
             "discord: message %s answered with %d part(s) in %.0f ms (%d stream edits)",
             incoming.message_id,
@@ -271,19 +316,3 @@ class BotcoreClient(discord.Client):
 
 class ShardedBotcoreClient(BotcoreClient, discord.AutoShardedClient):
     """:class:`BotcoreClient` on an ``AutoShardedClient`` (asks ``/gateway/bot`` itself)."""
-
-
-@contextlib.asynccontextmanager
-async def _typing(sink: ChannelSink) -> AsyncIterator[None]:
-    """The typing indicator, best effort: a refused typing call must not fail the turn."""
-    try:
-        ctx = sink.typing()
-        await ctx.__aenter__()
-    except Exception as exc:  # cosmetic: never fail a turn over the typing indicator
-        log.debug("discord: typing indicator unavailable: %s", exc)
-        yield
-        return
-    try:
-        yield
-    finally:
-        await ctx.__aexit__(None, None, None)

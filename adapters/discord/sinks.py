@@ -47,6 +47,10 @@ class Sink(Protocol):
         """Show that the bot is working while the context is open."""
         ...
 
+    async def typing_once(self) -> None:
+        """One typing call (Discord shows it for about 10 s or until the bot's next message)."""
+        ...
+
 
 @contextlib.asynccontextmanager
 async def _no_typing() -> AsyncIterator[None]:
@@ -101,6 +105,10 @@ class ChannelSink:
         """discord.py's typing context (re-sent every few seconds while open)."""
         return self.channel.typing()
 
+    async def typing_once(self) -> None:
+        """One typing call for the channel."""
+        await self.channel.typing()
+
 
 class FollowupSink:
     """Answers a deferred interaction with followup messages."""
@@ -147,3 +155,6 @@ class FollowupSink:
     def typing(self) -> AbstractAsyncContextManager[None]:
         """Nothing: the deferred response already shows "thinking…"."""
         return _no_typing()
+
+    async def typing_once(self) -> None:
+        """Nothing: the deferred response already shows "thinking…"."""

@@ -49,6 +49,8 @@ class ThrottledStream:
         """The preview message, once one was sent."""
         self.edits = 0
         """How many times the preview was edited (for tests and metrics)."""
+        self.notices = 0
+        """How many notices (the busy notice) were sent."""
 
     async def update(self, text: str) -> None:
         """Record the partial reply; the flusher shows it when the interval allows."""
@@ -87,6 +89,16 @@ class ThrottledStream:
             await self._sink.edit(self.message, preview)
             self.edits += 1
         self._shown = text
+
+    async def notice(self, text: str) -> None:
+        """Send ``text`` (the busy notice) as a message of its own, before the preview."""
+        if self._closed.is_set():
+            return
+        try:
+            await self._sink.send(truncate(text, DISCORD_LIMIT), reference=self._reference)
+            self.notices += 1
+        except discord.HTTPException as exc:
+            log.warning("busy notice failed: %s", exc)
 
     async def close(self) -> None:
         """Stop previewing; waits for an edit in flight so the final render comes last."""

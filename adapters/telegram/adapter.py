@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -22,9 +23,10 @@ from adapters.telegram.bot import COMMANDS, build_bot, commands
 from adapters.telegram.normalize import PLATFORM, BotIdentity, membership_change, normalize
 from adapters.telegram.outbox import telegram_outbox
 from adapters.telegram.redact import install_redaction
-from adapters.telegram.reply import TelegramStream, deliver, typing_action
+from adapters.telegram.reply import TYPING_EVERY_S, TelegramStream, deliver, typing_call
 from adapters.telegram.sender import Sender, Target, UserFlags
 from adapters.telegram.settings import ChatSettingsStore, handle_settings, is_settings_command
+from adapters.typing_loops import TypingLoops
 from botcore.config import Settings
 from botcore.dialogue.protocols import TurnHandler
 from botcore.errors import AdapterError
@@ -33,6 +35,8 @@ from botcore.messages import ChatType, IncomingMessage, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
+CANCEL_WAIT_S = 2.0
+"""How long cancelled turns may take to unwind at shutdown."""
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 """What we ask Telegram for (channel posts and the rest are never delivered)."""
 
@@ -90,7 +94,8 @@ class TelegramAdapter:
         stream_interval: seconds between streamed edits in private chats.
         group_stream_interval: the same in groups (their budget is 20 messages a minute).
         max_inflight: turns processed at once before intake pauses.
-        drain_timeout: how long ``stop`` waits for turns in flight.
+        drain_timeout: how long ``stop`` waits for turns in flight before cancelling them
+            (default ``BOTCORE_SHUTDOWN_GRACE_S``); their updates are left unconfirmed.
         outbox: the SQL store whose outbox (broadcasts, answers to escalations) the adapter
             delivers while it runs; None: no outbox.
         outbox_poll_s: seconds between two looks at an empty outbox.
@@ -125,11 +130,16 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         self.stream_interval = stream_interval
         self.group_stream_interval = group_stream_interval
-        self.drain_timeout = drain_timeout if drain_timeout is not None else settings.reply_timeout_s
+        self.drain_timeout = (drain_timeout if drain_timeout is not None
+                              else settings.shutdown_grace_s)
+        self.typing: TypingLoops[tuple[int, int | None]] = TypingLoops(TYPING_EVERY_S, restart_gap_s=0.0)
+        """One "typing…" loop per chat (and topic) while any turn there is pending."""
         self.stats = AdapterStats()
         self.me: BotIdentity | None = None
         self._max_inflight = max_inflight
         self._tasks: set[asyncio.Task[None]] = set()
+        self._delivering: set[asyncio.Task[Any]] = set()
+        """Turns past the manager, sending their replies (not cancelled at shutdown)."""
         self._capacity = asyncio.Event()
         self._capacity.set()
         self._stopping = asyncio.Event()
@@ -176,8 +186,8 @@ class TelegramAdapter:
                 await poller.run(self._stopping)
         finally:
             await self.drain()
-            if self.outbox is not None:
-                await self.outbox.close()
+            if self.outbox is not None:  # stopped with the intake: had the drain to finish
+                await self.outbox.close(grace_s=1.0)
             if poller is not None:
                 await poller.commit()
             await self.bot.shutdown()
@@ -197,11 +207,16 @@ class TelegramAdapter:
             return
         log.info("waiting for %d telegram turns in flight", len(self._tasks))
         _, pending = await asyncio.wait(set(self._tasks), timeout=self.drain_timeout)
-        for task in pending:
+        # A turn already answered by the manager is only sending its reply: let it (the
+        # manager recorded the answer, so a redelivery would not be answered again).
+        cut = {t for t in pending if t not in self._delivering}
+        for task in cut:
             task.cancel()
+        if cut:
+            log.warning("cancelled %d telegram turns still running at shutdown (their updates "
+                        "stay unconfirmed and come again after a restart)", len(cut))
         if pending:
-            log.warning("cancelled %d telegram turns still running at shutdown", len(pending))
-            await asyncio.wait(pending)
+            await asyncio.wait(pending, timeout=CANCEL_WAIT_S)
 
     async def wait_for_capacity(self) -> None:
         """Return when fewer than ``max_inflight`` turns are running."""
@@ -291,14 +306,21 @@ class TelegramAdapter:
             return spent
         interval = self.stream_interval if private else self.group_stream_interval
         stream = TelegramStream(self.sender, target, interval)
-        async with typing_action(self.sender, target):
+        typing = typing_call(self.sender, target)
+        async with self.typing.pending((target.chat_id, target.thread_id), typing):
             t_start = time.perf_counter()
+            me = asyncio.current_task()
             try:
                 replies = await self.handler.handle(msg, stream)
+                if me is not None:  # answered: from here on, only sending is left
+                    self._delivering.add(me)
             finally:
                 spent = time.perf_counter() - t_start
                 await stream.close()
-        calls = await deliver(self.sender, target, replies, stream)
+        try:
+            calls = await deliver(self.sender, target, replies, stream)
+        finally:
+            self._delivering.discard(me)  # type: ignore[arg-type]
         self.stats.turns += 1
         log.debug(  # the dialogue manager logs the one INFO line per turn
             "telegram turn chat=%s replies=%d calls=%d streamed_edits=%d manager_ms=%.1f",

@@ -1,4 +1,5 @@
-"""One turn's output in a chat: typing action, the streamed message, and the final replies."""
+"""One turn's output in a chat: typing calls, the busy notice, the streamed message, and the final
+replies."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
 
 from adapters.telegram.markup import RenderedPart, render
 from adapters.telegram.sender import RecipientGone, Sender, Target, keyboard
+from adapters.typing_loops import Send, StopTyping
 from botcore.messages import OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -18,36 +19,17 @@ TYPING_EVERY_S = 4.5
 """Telegram shows "typing…" for 5 s or until the bot sends a message."""
 
 
-@contextlib.asynccontextmanager
-async def typing_action(sender: Sender, target: Target) -> AsyncIterator[None]:
-    """Keep "typing…" visible in the chat while the body runs.
+def typing_call(sender: Sender, target: Target) -> Send:
+    """One "typing…" call for ``target``'s chat, for :class:`~adapters.typing_loops.TypingLoops`
+    (a user who blocked the bot ends the loop)."""
 
-    A call already on its way is allowed to finish (so the chat never sees "typing…" after our
-    answer); a body that finishes before the loop even starts shows no typing at all.
-    """
-    state = {"stop": False, "sending": False}
+    async def call() -> None:
+        try:
+            await sender.typing(target)
+        except RecipientGone as exc:
+            raise StopTyping from exc
 
-    async def loop() -> None:
-        with contextlib.suppress(RecipientGone):
-            while not state["stop"]:
-                state["sending"] = True
-                try:
-                    await sender.typing(target)
-                finally:
-                    state["sending"] = False
-                if state["stop"]:
-                    return
-                await asyncio.sleep(TYPING_EVERY_S)
-
-    task = asyncio.create_task(loop(), name=f"telegram-typing-{target.chat_id}")
-    try:
-        yield
-    finally:
-        state["stop"] = True
-        if not state["sending"]:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return call
 
 
 class TelegramStream:
@@ -72,6 +54,7 @@ class TelegramStream:
         self.shown: RenderedPart | None = None
         """What the streamed message shows now."""
         self.edits = 0
+        self.notices = 0
 
     async def update(self, text: str) -> None:
         """Show ``text`` (the whole reply so far) soon."""
@@ -110,13 +93,25 @@ class TelegramStream:
                 self._sending = False
                 self._next_at = time.monotonic() + self._interval
 
+    async def notice(self, text: str) -> None:
+        """Send ``text`` (the busy notice) as a message of its own, before the streamed reply."""
+        if self._closed:
+            return
+        parts = render(text)
+        if parts:
+            with contextlib.suppress(RecipientGone):
+                await self._sender.send_part(self._target, parts[0])
+                self.notices += 1
+
     async def close(self) -> None:
-        """Stop streaming; wait for a call in flight so ``message_id`` is final."""
+        """Stop streaming; wait for a call in flight so ``message_id`` is final (unless the turn
+        itself is being cancelled: then the preview is abandoned at once)."""
         self._closed = True
         task = self._task
         if task is None or task.done():
             return
-        if not self._sending:
+        me = asyncio.current_task()
+        if not self._sending or (me is not None and me.cancelling()):
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

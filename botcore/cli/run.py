@@ -19,6 +19,8 @@ from botcore.runtime import open_runtime
 
 log = logging.getLogger(__name__)
 RUNNERS = "botcore.runners"
+STOP_SLACK_S = 3.0
+"""Beyond the shutdown grace period: time to cancel cut-off turns, commit, close connections."""
 
 
 def run(
@@ -88,10 +90,14 @@ def _serve(settings: object, names: list[str]) -> None:
             waiter = asyncio.create_task(stop.wait())
             await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
             log.info("shutting down: %s", ", ".join(a.name for a in running))
-            for a in running:
-                await a.stop()
-            # Adapters finish in-flight turns in stop()/run(); give them a grace period.
-            await asyncio.wait(tasks, timeout=settings.reply_timeout_s + 5)  # type: ignore[attr-defined]
+            # Adapters stop taking updates at once, give turns in flight the grace period,
+            # cancel the rest; all of them at the same time, within a hard bound.
+            bound = settings.shutdown_grace_s + STOP_SLACK_S  # type: ignore[attr-defined]
+            stopping = asyncio.gather(*(a.stop() for a in running), return_exceptions=True)
+            await asyncio.wait([stopping, *tasks], timeout=bound,
+                               return_when=asyncio.ALL_COMPLETED)
+            if not stopping.done():
+                stopping.cancel()
             for t in tasks:
                 if not t.done():
                     t.cancel()

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from botcore import metrics
 from botcore.config import Settings
 from botcore.dialogue import commands as cmd
+from botcore.dialogue.busy import busy_watch
 from botcore.dialogue.command_router import CommandRouter
 from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.input import attachment_notice, clean_text
@@ -211,7 +212,8 @@ class DialogueManager:
         started = time.perf_counter()
         key = message.conversation_key()
         # Taken before any other await, so this process answers a conversation in arrival order.
-        async with self._in_order(key):
+        async with busy_watch(stream, _lang(message), self.settings.busy_notice_s) as stream, \
+                self._in_order(key):
             return await self._handle(message, key, stream, started)
 
     @asynccontextmanager

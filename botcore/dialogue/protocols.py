@@ -15,10 +15,18 @@ class ReplyStream(Protocol):
     throttles its own edits (Telegram ``editMessageText``, Discord message edits, console prints).
     The final text still comes back from :meth:`TurnHandler.handle`; an adapter that streamed
     renders it by finishing the streamed message rather than sending a new one.
+
+    ``notice`` is optional for streams written before it existed: callers look it up with
+    ``getattr`` and go without when it is missing.
     """
 
     async def update(self, text: str) -> None:
         """Show the partial reply ``text``."""
+        ...
+
+    async def notice(self, text: str) -> None:
+        """Send ``text`` as a separate short message now (the "busy" notice, sent before the
+        reply starts). The streamed reply, when it comes, is a message of its own."""
         ...
 
 

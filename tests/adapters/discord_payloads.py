@@ -338,6 +338,10 @@ class FakeDiscord:
         """User ids whose DMs refuse the bot (Discord's 403, code 50007)."""
         self.dms: dict[str, str] = {}
         """DM channel id -> recipient user id, for DMs the bot opened."""
+        self.typing_gap_s: float | None = None
+        """When set, a typing call to a channel sooner than this after the previous one is
+        answered with a 429 (stricter than Discord, to prove we stay under it)."""
+        self._last_typing: dict[str, float] = {}
 
     @property
     def base_url(self) -> str:
@@ -401,6 +405,14 @@ class FakeDiscord:
                     body = json.loads(str(value))
                 elif hasattr(value, "file"):
                     files[value.filename] = value.file.read()  # type: ignore[union-attr]
+        typing = re.fullmatch(r"/api/v10/channels/(\d+)/typing", path)
+        if typing and self.typing_gap_s is not None:
+            now, channel = asyncio.get_running_loop().time(), typing.group(1)
+            last = self._last_typing.get(channel)
+            if last is not None and now - last < self.typing_gap_s:
+                self._rate_limits.insert(0, (request.method, re.compile(re.escape(path)), 1.0))
+            else:
+                self._last_typing[channel] = now
         for i, (method, pattern, retry_after) in enumerate(self._rate_limits):
             if method == request.method and pattern.fullmatch(path):
                 del self._rate_limits[i]
@@ -602,6 +614,7 @@ class SlowExecutor(InstantExecutor):
     """The instant model, but streaming one word every ``delay_s`` (like a real generator)."""
 
     def __init__(self, delay_s: float = 0.03) -> None:
+        super().__init__()
         self.delay_s = delay_s
 
     async def generate(

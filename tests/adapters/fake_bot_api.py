@@ -68,6 +68,12 @@ class FakeBotApi:
         self.members: dict[tuple[int, int], str] = {}
         """``getChatMember`` answers: ``(chat_id, user_id) → status`` (default ``member``)."""
         self.closed = False
+        self.chat_action_gap_s: float | None = None
+        """When set, a ``sendChatAction`` to a chat sooner than this after the previous one is
+        refused with a 429 (a flood limit as strict as we want to prove we stay under)."""
+        self.flood_refused: list[Call] = []
+        """Calls this fake refused with a 429 by ``chat_action_gap_s``."""
+        self._last_action: dict[Any, float] = {}
 
     def close(self) -> None:
         """Release long polls in progress (the server is going away)."""
@@ -111,10 +117,18 @@ class FakeBotApi:
 
     async def handle(self, method: str, params: JSON) -> tuple[int, JSON]:
         """Answer one call: ``(HTTP status, JSON body)``."""
-        self.calls.append(Call(method, params))
+        call = Call(method, params)
+        self.calls.append(call)
         queue = self.failures.get(method)
         if queue:
             return queue.popleft()
+        if method == "sendChatAction" and self.chat_action_gap_s is not None:
+            chat, last = params.get("chat_id"), self._last_action.get(params.get("chat_id"))
+            if last is not None and call.at - last < self.chat_action_gap_s:
+                self.flood_refused.append(call)
+                return 429, {"ok": False, "error_code": 429, "parameters": {"retry_after": 1},
+                             "description": "Too Many Requests: retry after 1"}
+            self._last_action[chat] = call.at
         if method == "getUpdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}
         result = self._result(method, params)

@@ -1,0 +1,103 @@
+"""The busy notice: a turn that has shown nothing after ``BOTCORE_BUSY_NOTICE_S`` gets one short
+notice, in the user's language, through the adapter's stream; a turn that responds in time
+gets none. Real runtime (SQLite, in-process memory), the instant model slowed down."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from botcore.dialogue.busy import BUSY
+from botcore.dialogue.manager import DialogueManager
+from botcore.messages import IncomingMessage
+from botcore.runtime import open_runtime
+from tests.conftest import make_settings
+from workers.instant import InstantExecutor
+
+
+class Recorder:
+    """A ReplyStream that records what the user would see, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    async def update(self, text: str) -> None:
+        self.events.append(("update", text))
+
+    async def notice(self, text: str) -> None:
+        self.events.append(("notice", text))
+
+
+class UpdateOnly:
+    """A stream written before ``notice`` existed."""
+
+    def __init__(self) -> None:
+        self.updates: list[str] = []
+
+    async def update(self, text: str) -> None:
+        self.updates.append(text)
+
+
+def msg(i: int, text: str, *, language: str | None = None) -> IncomingMessage:
+    return IncomingMessage(platform="console", message_id=f"m{i}", chat_id=f"u{i}",
+                           user_id=f"u{i}", text=text, language=language)
+
+
+async def warm_up(manager: DialogueManager) -> None:
+    """A first turn (the SQL schema, caches): cold-start costs are not what is measured."""
+    await manager.handle(msg(99, "warm up"), None)
+
+
+async def test_waiting_turns_get_one_notice_in_their_language(tmp_path: Path) -> None:
+    """One slot, 0.5 s a word: the first user's reply starts at once, the others queue behind
+    and each gets exactly one notice (before their reply starts), English or Chinese."""
+    settings = make_settings(tmp_path, busy_notice_s=1.0)
+    executor = InstantExecutor(token_delay_s=0.5, capacity=1)
+    async with open_runtime(settings, executor=executor) as rt:
+        await warm_up(rt.manager)
+        streams = [Recorder() for _ in range(4)]
+        texts = ["hello there", "你好，我今天很开心", "how are you", "今天天气怎么样"]
+        replies = await asyncio.gather(*(rt.manager.handle(msg(i, t), s)
+                                         for i, (t, s) in enumerate(zip(texts, streams,
+                                                                        strict=True))))
+    assert [r[0].text for r in replies] == [f"You said: {t}" for t in texts]
+    notices = [[text for kind, text in s.events if kind == "notice"] for s in streams]
+    assert notices[0] == []  # answered within the interval: nothing to apologise for
+    assert notices[1:] == [[BUSY.zh], [BUSY.en], [BUSY.zh]]
+    for s in streams[1:]:
+        assert s.events[0][0] == "notice", "the notice comes before the reply starts"
+        assert [k for k, _ in s.events].count("notice") == 1
+
+
+async def test_no_notice_when_the_reply_starts_in_time(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, busy_notice_s=5.0)
+    async with open_runtime(settings, executor=InstantExecutor(token_delay_s=0.01)) as rt:
+        stream = Recorder()
+        [reply] = await rt.manager.handle(msg(1, "hello there"), stream)
+        await asyncio.sleep(0.1)
+    assert reply.text == "You said: hello there"
+    assert stream.events and all(kind == "update" for kind, _ in stream.events)
+
+
+async def test_zero_turns_the_notice_off_and_old_streams_still_work(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, busy_notice_s=0)
+    async with open_runtime(settings, executor=InstantExecutor(0.05, capacity=1)) as rt:
+        a, b = Recorder(), Recorder()
+        await asyncio.gather(rt.manager.handle(msg(1, "one two three"), a),
+                             rt.manager.handle(msg(2, "four five six"), b))
+    assert all(kind == "update" for s in (a, b) for kind, _ in s.events)
+    settings = make_settings(tmp_path / "b", busy_notice_s=0.1)
+    async with open_runtime(settings, executor=InstantExecutor(0.1, capacity=1)) as rt:
+        old = UpdateOnly()
+        [reply] = await rt.manager.handle(msg(3, "one two three"), old)
+    assert reply.text == "You said: one two three" and old.updates
+
+
+async def test_a_notice_due_after_the_reply_is_never_sent(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, busy_notice_s=0.5)
+    async with open_runtime(settings) as rt:  # the instant model: the reply comes at once
+        await warm_up(rt.manager)
+        stream = Recorder()
+        await rt.manager.handle(msg(1, "hi"), stream)
+        await asyncio.sleep(1.0)
+    assert ("notice", BUSY.en) not in stream.events
