@@ -168,7 +168,7 @@ class Settings(BaseSettings):
     reply_timeout_s: float = Field(default=120.0, gt=0, le=3600)
     busy_notice_s: float = Field(default=8.0, ge=0, le=3600, allow_inf_nan=False)
     """A turn with no first response after this many seconds gets one "busy" notice (0: never)."""
-    shutdown_grace_s: float = Field(default=6.0, ge=0, le=300, allow_inf_nan=False)
+    shutdown_grace_s: float = Field(default=5.0, ge=0, le=300, allow_inf_nan=False)
     """On SIGINT/SIGTERM, turns in flight get this long to finish before they are cancelled."""
     max_new_tokens: int = Field(default=160, ge=1, le=4096)
     """Cap on any reply's length in tokens (skills ask for less: companion 60, tutor 128)."""

@@ -22,6 +22,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -244,12 +245,25 @@ async def test_botctl_run_telegram_stops_under_load_on_a_signal(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert proc.returncode == 0, err.decode()[-3000:]
-    assert stopped_in < 10.0, f"shutdown took {stopped_in:.1f}s"
+    log = err.decode()
+    assert proc.returncode == 0, log[-3000:]
+    # the bot's own stop (signal handled → adapter stopped) is the 10 s claim; the process exit
+    # adds the interpreter's teardown, which a loaded machine stretches: a hang guard only
+    assert bot_stop_s(log) < 10.0, log[-3000:]
+    assert stopped_in < 30.0, f"process exit took {stopped_in:.1f}s"
     unanswered = [i for i in range(n) if not tg_finals(api, tg_user(i)["id"])]
     assert unanswered, "everything was answered: the test did not stop under load"
     assert api.confirmed_offset == min(unanswered) + 1
-    assert "left unconfirmed" in err.decode()
+    assert "left unconfirmed" in log
+
+
+def bot_stop_s(log: str) -> float:
+    """Seconds from "shutting down" to "telegram adapter stopped" in a botctl log."""
+    def at(marker: str) -> float:
+        line = next(x for x in log.splitlines() if marker in x)
+        return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+    return at("telegram adapter stopped") - at("shutting down")
 
 
 # Discord -------------------------------------------------------------------------------------
@@ -381,12 +395,22 @@ async def test_botctl_chat_stops_within_the_bound_mid_turn(tmp_path: Path, sig: 
                 seen += await proc.stdout.read(100)
         t0 = time.monotonic()
         proc.send_signal(sig)
+        async with asyncio.timeout(30):
+            while b"(interrupted)" not in seen:
+                chunk = await proc.stdout.read(100)
+                if not chunk:
+                    break
+                seen += chunk
+        interrupted_in = time.monotonic() - t0
         out, err = await asyncio.wait_for(proc.communicate(), 30)
         stopped_in = time.monotonic() - t0
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert stopped_in < 10.0, f"botctl chat took {stopped_in:.1f}s to stop"
-    assert proc.returncode == 130, err.decode()[-2000:]
     assert b"(interrupted)" in seen + out
+    # the turn is cut after the grace period (1 s here); the process exit adds the
+    # interpreter's teardown, which a loaded machine stretches: that bound is a hang guard
+    assert interrupted_in < 10.0, f"the turn was cut after {interrupted_in:.1f}s"
+    assert stopped_in < 30.0, f"botctl chat took {stopped_in:.1f}s to exit"
+    assert proc.returncode == 130, err.decode()[-2000:]

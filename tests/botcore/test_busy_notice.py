@@ -49,10 +49,10 @@ async def warm_up(manager: DialogueManager) -> None:
 
 
 async def test_waiting_turns_get_one_notice_in_their_language(tmp_path: Path) -> None:
-    """One slot, 0.5 s a word: the first user's reply starts at once, the others queue behind
+    """One slot, 0.6 s a word: the first user's reply starts at once, the others queue behind
     and each gets exactly one notice (before their reply starts), English or Chinese."""
-    settings = make_settings(tmp_path, busy_notice_s=1.0)
-    executor = InstantExecutor(token_delay_s=0.5, capacity=1)
+    settings = make_settings(tmp_path, busy_notice_s=2.0)
+    executor = InstantExecutor(token_delay_s=0.6, capacity=1)
     async with open_runtime(settings, executor=executor) as rt:
         await warm_up(rt.manager)
         streams = [Recorder() for _ in range(4)]
