@@ -120,6 +120,12 @@ def tg_finals(api: FakeBotApi, chat: int) -> list[str]:
     return [c.params["text"] for c in tg_sent(api, chat) if c.params.get("reply_markup")]
 
 
+def answered_once(finals: list[str], i: int) -> bool:
+    """One finished reply, the echo of user ``i``'s message (Chinese gets a one-time note
+    about the bundled model's English after it)."""
+    return len(finals) == 1 and finals[0].startswith(f"You said: {tg_text(i)}")
+
+
 async def test_telegram_burst_every_user_sees_a_first_response(
     tg: FakeBotApi, tmp_path: Path
 ) -> None:
@@ -162,7 +168,7 @@ async def test_telegram_burst_every_user_sees_a_first_response(
         if reply_start.at - pushed[chat] > settings.busy_notice_s + 1.5:
             waited_long += 1
             assert notices, f"user {i} waited {reply_start.at - pushed[chat]:.1f}s unwarned"
-        assert tg_finals(api, chat) == [f"You said: {tg_text(i)}"]  # answered exactly once
+        assert answered_once(tg_finals(api, chat), i)
     assert waited_long >= 5, "the burst did not make anyone wait: nothing was shown"
     # typing: one loop per chat — five pending turns in the group share it
     group_typing = [c.at for c in api.of("sendChatAction") if c.params["chat_id"] == GROUP]
@@ -207,7 +213,7 @@ async def test_telegram_shutdown_under_load_leaves_unanswered_updates_unconfirme
             await adapter.stop()
             await asyncio.wait_for(task, 30)
     for i in range(n):  # nothing answered twice, even updates re-read past the offset
-        assert tg_finals(api, tg_user(i)["id"]) == [f"You said: {tg_text(i)}"], i
+        assert answered_once(tg_finals(api, tg_user(i)["id"]), i)
     assert api.confirmed_offset == n + 1
 
 
