@@ -80,6 +80,8 @@ T = TypeVar("T")
 
 CHAT_SETTINGS_TTL_S = 30.0
 DONE = "done"
+BACKGROUND_CLOSE_S = 3.0
+"""How long closing waits for background memory updates (facts, summaries)."""
 HEARTBEAT_S = 5.0
 """A process refreshes its liveness key this often; its in-progress claims die with it."""
 CACHE_TTL_S = 30.0
@@ -155,12 +157,18 @@ class DialogueManager:
         return {**sizes, **(short() if callable(short) else {})}
 
     async def aclose(self) -> None:
-        """Stop the heartbeat; wait for background memory updates to finish."""
+        """Stop the heartbeat; wait for background memory updates to finish (a few seconds at
+        most, so a shutdown stays bounded; the rest are cancelled)."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             self._heartbeat = None
         if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+            _, late = await asyncio.wait(set(self._background), timeout=BACKGROUND_CLOSE_S)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("cancelled %d memory updates still running at shutdown", len(late))
+                await asyncio.wait(late, timeout=1.0)
 
     # resilience helpers ----------------------------------------------------------------------
 

@@ -14,15 +14,20 @@ from botcore.runtime import open_runtime
 from tests.conftest import make_settings
 from workers.instant import InstantExecutor
 
+MULTILINGUAL = "configured/multilingual-model"
+"""A generator given by configuration is trusted with Chinese (the instant model stands in)."""
+
 
 class Recorder:
     """A ReplyStream that records what the user would see, in order."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
+        self.started = asyncio.Event()
 
     async def update(self, text: str) -> None:
         self.events.append(("update", text))
+        self.started.set()
 
     async def notice(self, text: str) -> None:
         self.events.append(("notice", text))
@@ -49,21 +54,24 @@ async def warm_up(manager: DialogueManager) -> None:
 
 
 async def test_waiting_turns_get_one_notice_in_their_language(tmp_path: Path) -> None:
-    """One slot, 0.6 s a word: the first user's reply starts at once, the others queue behind
-    and each gets exactly one notice (before their reply starts), English or Chinese."""
-    settings = make_settings(tmp_path, busy_notice_s=2.0)
-    executor = InstantExecutor(token_delay_s=0.6, capacity=1)
+    """One slot, 0.5 s a word: the first user's long reply has started; three more queue behind
+    it and each gets exactly one notice (before their reply starts), in English or Chinese."""
+    settings = make_settings(tmp_path, busy_notice_s=2.0, generator_model=MULTILINGUAL)
+    executor = InstantExecutor(token_delay_s=0.5, capacity=1)
     async with open_runtime(settings, executor=executor) as rt:
         await warm_up(rt.manager)
         streams = [Recorder() for _ in range(4)]
-        texts = ["hello there", "你好，我今天很开心", "how are you", "今天天气怎么样"]
-        replies = await asyncio.gather(*(rt.manager.handle(msg(i, t), s)
-                                         for i, (t, s) in enumerate(zip(texts, streams,
-                                                                        strict=True))))
-    for reply, text in zip(replies, texts, strict=True):  # (Chinese gets a one-time note)
+        texts = ["hello there, tell me a long story about the sea and its ships please",
+                 "你好，我今天很开心", "how are you", "今天天气怎么样"]
+        first = asyncio.create_task(rt.manager.handle(msg(0, texts[0]), streams[0]))
+        await asyncio.wait_for(streams[0].started.wait(), 60)  # it holds the only slot
+        rest = asyncio.gather(*(rt.manager.handle(msg(i, texts[i]), streams[i])
+                                for i in range(1, 4)))
+        replies = [await first, *await rest]
+    for reply, text in zip(replies, texts, strict=True):
         assert reply[0].text.startswith(f"You said: {text}")
     notices = [[text for kind, text in s.events if kind == "notice"] for s in streams]
-    assert notices[0] == []  # answered within the interval: nothing to apologise for
+    assert notices[0] == []  # its reply started in time: nothing to apologise for
     assert notices[1:] == [[BUSY.zh], [BUSY.en], [BUSY.zh]]
     for s in streams[1:]:
         assert s.events[0][0] == "notice", "the notice comes before the reply starts"
