@@ -6,6 +6,9 @@ must be refused. For each threshold: accuracy on held-out questions (right entry
 wrong answers, refusal rate on out-of-scope questions.
 
     .venv/bin/python -m bench.bench_faq [--json out.json]
+
+With ``--support-kb``: a knowledge base the shared model never saw, untuned vs trained with
+``botctl faq train``'s model (bench/faq_kb.py; ``--encoder trunk|use|both``).
 """
 
 from __future__ import annotations
@@ -83,7 +86,23 @@ async def main(out: str | None) -> None:
     await store.aclose()
 
 
+async def support_kb(out: str | None, encoder: str) -> None:
+    """Untuned vs trained on the support-desk knowledge base (bench/faq_kb.py)."""
+    from bench import faq_kb
+
+    result = await faq_kb.run(["trunk", "use"] if encoder == "both" else [encoder])
+    faq_kb.show(result)
+    if out:
+        await asyncio.to_thread(Path(out).write_text, json.dumps(result, indent=2))
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", dest="out")
-    asyncio.run(main(parser.parse_args().out))
+    parser.add_argument("--support-kb", action="store_true")
+    parser.add_argument("--encoder", choices=["trunk", "use", "both"], default="both")
+    args = parser.parse_args()
+    if args.support_kb:
+        asyncio.run(support_kb(args.out, args.encoder))
+    else:
+        asyncio.run(main(args.out))
