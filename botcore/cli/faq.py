@@ -9,6 +9,7 @@ import typer
 
 from botcore.cli import common
 from botcore.config import Settings
+from botcore.errors import InputError
 from botcore.faq import formats, training
 from botcore.faq import store as faq_store
 from botcore.faq.index import FaqAnswer
@@ -42,15 +43,15 @@ def import_(path: Annotated[Path, typer.Argument(help="CSV (id,question,answer[,
     n = common.run(main())
     typer.echo(f"imported {n} entries ({sum(len(r.questions) for r in records)} phrasings)")
     if s.faq_auto_train and not no_train:
-        _train(s, 0.95, json_out=False)
+        _train(s, 0.95, json_out=False, auto=True)
 
 
-def _train(s: Settings, target: float, *, json_out: bool) -> None:
+def _train(s: Settings, target: float, *, json_out: bool, auto: bool = False) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     setup_logging(s, "WARNING")
 
-    async def main() -> dict[str, Any]:
+    async def main() -> dict[str, Any] | None:
         async with open_runtime(s) as rt:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           transient=True, disable=json_out) as bar:
@@ -61,13 +62,21 @@ def _train(s: Settings, target: float, *, json_out: bool) -> None:
                         tasks[stage] = bar.add_task(stage, total=total)
                     bar.update(tasks[stage], completed=done, total=total)
 
-                report = await training.train(rt.long_term, rt.executor, target_refusal=target,
-                                              progress=step)
+                try:
+                    report = await training.train(rt.long_term, rt.executor,
+                                                  target_refusal=target, progress=step)
+                except InputError as exc:
+                    if not auto:
+                        raise
+                    typer.echo(f"not trained: {exc}", err=True)
+                    return None
             await rt.long_term.audit("cli", "faq.train", f"faq-model:{report['version']}",
                                      {"threshold": report["threshold"]})
             return report
 
     report = common.run(main())
+    if report is None:
+        return
     if json_out:
         common.emit_json(report)
         return
@@ -75,8 +84,9 @@ def _train(s: Settings, target: float, *, json_out: bool) -> None:
                f"({report['examples']} example questions) and active; operating point on the "
                f"knowledge base's own validation split: threshold {report['threshold']:.3f}, "
                f"{report['accuracy']:.0%} of held-out questions answered right "
-               f"({report['wrong']:.0%} wrong), {report['out_of_scope_refused']:.0%} of "
-               f"out-of-scope questions refused")
+               f"({report['wrong']:.0%} wrong); refused: {report['out_of_scope_refused']:.0%} of "
+               f"everyday questions, {report['near_domain_refused']:.0%} of questions of entries "
+               f"left out of training")
 
 
 @faq_app.command()

@@ -15,7 +15,7 @@ def test_cli_trains_after_import_and_on_demand(botctl: Botctl, tmp_path: Path) -
     res = botctl("faq", "import", str(kb))
     assert res.code == 0, res.err
     assert "imported 6 entries" in res.out and "faq model v1 trained on 6 entries" in res.out
-    assert "threshold" in res.out and "out-of-scope questions refused" in res.out
+    assert "threshold" in res.out and "of everyday questions" in res.out
     res = botctl("faq", "train", "--json", "--target-refusal", "0.9")
     report = json.loads(res.out)
     assert report["version"] == 2 and report["target_refusal"] == 0.9
