@@ -46,22 +46,30 @@ AND = Text(" and ", "和")
 LIST_SEP = Text(", ", "、")
 
 _PET_WORDS = "|".join(sorted(_SPECIES_OF, key=len, reverse=True))
-_ASK_NAME = re.compile(
-    r"\b(?:what(?:'s| is| was) my name|what am i called|do you (?:know|remember) my name|"
-    r"who am i)\b|我叫什么|我叫啥|我的名字(?:是|叫)?(?:什么|啥)|(?:记得|知道)我(?:的名字|叫什么)|我是谁",
-    re.IGNORECASE)
-_ASK_PET_EN = re.compile(
+_END = r"(?:\s*(?:again|now|please|then))?[\s?？!！.。~～吗呢呀啊吧]*$"
+"""A memory question must end the message: "what do I like and when is my exam?" asks more than
+the facts can answer, so it goes to the generator (with the facts in its prompt)."""
+
+
+def _question(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:{pattern}){_END}", re.IGNORECASE)
+
+
+_ASK_NAME = _question(
+    r"\b(?:what(?:'s| is| was) my name|what am i called|do you (?:know|remember) my name|who am i)"
+    r"|我叫(?:什么|啥)(?:名字)?|我的名字(?:是|叫)?(?:什么|啥)|(?:记得|知道)我(?:的名字|叫什么(?:名字)?)"
+    r"|我是谁")
+_ASK_PET_EN = _question(
     rf"\b(?:what(?:'s| is| was)|do you (?:know|remember)|tell me)\s+(?:the name of\s+)?my\s+"
-    rf"(?P<pet>{_PET_WORDS})(?:'s name|\s+(?:called|named)|\s+name)?\b"
-    rf"|\bwhat did i (?:call|name) my\s+(?P<pet2>{_PET_WORDS})\b",
-    re.IGNORECASE)
-_ASK_PET_ZH = re.compile(
+    rf"(?P<pet>{_PET_WORDS})(?:'s name|\s+(?:called|named)|\s+name)?"
+    rf"|\bwhat did i (?:call|name) my\s+(?P<pet2>{_PET_WORDS})")
+_ASK_PET_ZH = _question(
     rf"我(?:的|家的|家|养的)?\s*(?P<pet>{_PET_WORDS})\s*(?:的名字|名字)?\s*(?:叫|是|叫做)?\s*"
-    r"(?:什么名字|什么|啥名字|啥)|(?:记得|知道)我的?(?P<pet2>"
-    rf"{_PET_WORDS})(?:的名字|叫什么)")
-_ASK_HOME = re.compile(r"\bwhere do i live\b|\bwhere am i from\b|我住(?:在)?(?:哪|什么地方)|我家在哪",
-                       re.IGNORECASE)
-_ASK_LIKES = re.compile(r"\bwhat do i (?:like|love|enjoy)\b|我喜欢(?:什么|啥)", re.IGNORECASE)
+    rf"(?:什么名字|什么|啥名字|啥)|(?:记得|知道)我的?(?P<pet2>{_PET_WORDS})"
+    r"(?:的名字|叫什么(?:名字)?)")
+_ASK_HOME = _question(r"\bwhere do i live|\bwhere am i from|我住(?:在)?(?:哪里|哪儿|哪|什么地方)"
+                      r"|我家在(?:哪里|哪儿|哪)")
+_ASK_LIKES = _question(r"\bwhat do i (?:like|love|enjoy)(?: doing)?|我喜欢(?:什么|啥|做什么)")
 
 
 @dataclass(frozen=True, slots=True)
