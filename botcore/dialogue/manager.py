@@ -74,6 +74,7 @@ from botcore.safety import (
     screen_output,
 )
 from botcore.skills import SKILL_HANDLERS
+from botcore.tutoring.solver import solve as solve_problem
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -569,6 +570,10 @@ class DialogueManager:
                              faq_hit=bool(hit and hit.id))
         if skill not in allowed:
             skill = "faq" if "faq" in allowed else allowed[0]
+        if skill in ("companion", "assistant") and not pinned and "tutor" in allowed:
+            exact = solve_problem(text)  # a sum or an equation gets exact steps, not a guess
+            if exact is not None and exact.kind != "word":
+                skill = "tutor"
         recall_key = (str(key), message.platform, message.user_id)
         cached = self._recall.get(recall_key)
         if cached is None:

@@ -149,3 +149,14 @@ async def test_a_solver_quiz_through_the_dialogue_in_chinese(tmp_path: Path) -> 
         assert graded.startswith("✅ 答对了！")
         wrong = await ask(rt, user, "-99999")
         assert wrong.startswith("❌ 不太对——答案是") and "两边同时" in wrong
+
+
+async def test_a_computable_question_reaches_the_solver_whatever_the_head_says(
+        tmp_path: Path) -> None:
+    async with open_runtime(SETTINGS(tmp_path), executor=LyingModel()) as rt:
+        out = await rt.manager.handle(msg("What is 15% of 240? Show the steps.", "u1"))
+        assert out[-1].skill == "tutor" and out[-1].text.endswith("Answer: 36")
+        zh = await rt.manager.handle(msg("5千米等于多少米", "u2"))
+        assert zh[-1].skill == "tutor" and zh[-1].text.endswith("答案：5000米")
+        chat = await rt.manager.handle(msg("hello, I have 3 cats and I feel happy", "u3"))
+        assert chat[-1].skill == "companion"
