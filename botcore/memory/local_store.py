@@ -13,6 +13,7 @@ from collections import OrderedDict, defaultdict, deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from botcore.errors import StorageError
 from botcore.memory.base import Turn
@@ -20,6 +21,11 @@ from botcore.messages import ConversationKey
 
 MAX_KEYS = 100_000
 """Per map (turns, state, rate-limit buckets, claims): past it the least recently used goes."""
+
+
+def _drop_expired(table: OrderedDict[Any, tuple[float, Any]], now: float) -> None:
+    for key in [k for k, (expiry, _) in table.items() if expiry <= now]:
+        del table[key]
 
 
 def _now() -> float:
@@ -64,15 +70,16 @@ class LocalShortTermMemory:
         now = _now()
         if now >= self._next_sweep:
             self._next_sweep = now + self._sweep_every
-            for table in (self._turns, self._state, self._windows):
-                for key in [k for k, (expiry, _) in table.items() if expiry <= now]:
-                    del table[key]  # type: ignore[attr-defined]
+            _drop_expired(self._turns, now)
+            _drop_expired(self._state, now)
+            _drop_expired(self._windows, now)
             for token in [t for t, expiry in self._claims.items() if expiry <= now]:
                 del self._claims[token]
                 self._values.pop(token, None)
-        for table in (self._turns, self._state, self._windows):
+        tables: tuple[OrderedDict[Any, Any], ...] = (self._turns, self._state, self._windows)
+        for table in tables:
             while len(table) > self.max_keys:
-                table.popitem(last=False)  # type: ignore[attr-defined]
+                table.popitem(last=False)
         while len(self._claims) > self.max_keys:
             token, _ = self._claims.popitem(last=False)
             self._values.pop(token, None)
