@@ -363,7 +363,7 @@ class DialogueManager:
 
     def forget_chat_settings(self, platform: str, scope: str) -> None:
         """Drop this process's cached settings of one chat (after ``/settings`` changed them)."""
-        self._chat_cfg.pop((platform, scope), None)
+        self._chat_cfg.pop((platform, scope))
 
     async def _chat_settings(self, message: IncomingMessage) -> dict[str, Any]:
         """Per-chat / per-guild settings (persona, default skill, memory scope), cached 30 s."""
