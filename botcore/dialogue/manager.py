@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from botcore import metrics
 from botcore.config import Settings
 from botcore.dialogue import commands as cmd
-from botcore.dialogue.busy import busy_watch
+from botcore.dialogue.busy import busy_watch, status_hook
 from botcore.dialogue.command_router import CommandRouter
 from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.input import attachment_notice, clean_text
@@ -644,7 +644,8 @@ class DialogueManager:
 
             try:
                 result = await asyncio.wait_for(
-                    self.executor.generate(request, on_delta if out is not None else None),
+                    self.executor.generate(request, on_delta if out is not None else None,
+                                           **status_hook(self.executor, stream)),
                     settings.reply_timeout_s)
             except TimeoutError as exc:
                 raise InferenceTimeout(f"no reply within {settings.reply_timeout_s}s") from exc

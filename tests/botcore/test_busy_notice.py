@@ -9,6 +9,8 @@ from pathlib import Path
 
 from botcore.dialogue.busy import BUSY
 from botcore.dialogue.manager import DialogueManager
+from botcore.inference.base import StatusCallback, TextDeltaCallback
+from botcore.inference.payloads import GenerateRequest, GenerateResult, GenerationStatus
 from botcore.messages import IncomingMessage
 from botcore.runtime import open_runtime
 from tests.conftest import make_settings
@@ -110,3 +112,26 @@ async def test_a_notice_due_after_the_reply_is_never_sent(tmp_path: Path) -> Non
         await rt.manager.handle(msg(1, "hi"), stream)
         await asyncio.sleep(1.0)
     assert ("notice", BUSY.en) not in stream.events
+
+
+class QueueingExecutor(InstantExecutor):
+    """Reports admission news like the local and Celery executors: queued, a long wait ahead."""
+
+    async def generate(self, request: GenerateRequest, on_delta: TextDeltaCallback | None = None,
+                       *, on_status: StatusCallback | None = None) -> GenerateResult:
+        if on_status is not None:
+            await on_status(GenerationStatus(request_id=request.request_id, state="queued",
+                                             position=7, eta_s=40.0))
+        await asyncio.sleep(0.5)
+        return await super().generate(request, on_delta)
+
+
+async def test_a_known_long_queue_wait_sends_the_notice_at_once(tmp_path: Path) -> None:
+    """The executor says the request waits ~40 s: the notice goes out now, not after 30 s."""
+    settings = make_settings(tmp_path, busy_notice_s=30.0)
+    async with open_runtime(settings, executor=QueueingExecutor(token_delay_s=0.05)) as rt:
+        stream = Recorder()
+        [reply] = await asyncio.wait_for(rt.manager.handle(msg(1, "hello there"), stream), 20)
+    assert reply.text == "You said: hello there"
+    assert stream.events[0] == ("notice", BUSY.en)
+    assert [k for k, _ in stream.events].count("notice") == 1
