@@ -134,6 +134,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(args.over / args.users)
         await asyncio.sleep(max(0.0, first_push + args.stop_after - time.monotonic()))
         t_sig = time.monotonic()
+        result["unanswered_at_signal"] = sum(finished(api, user(i)["id"]) is None
+                                             for i in range(args.users))
         proc.send_signal(signal.SIGINT)
         await asyncio.wait_for(proc.wait(), 60)
         result["shutdown_s"] = round(time.monotonic() - t_sig, 2)
@@ -144,6 +146,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await proc.wait()
         await logger
         await server.stop()
+        if args.log:
+            args.log.write_bytes(b"".join(log))
     first, done, notices, unanswered = [], [], 0, []
     for i in range(args.users):
         chat = user(i)["id"]
@@ -172,7 +176,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "typing_calls_max_per_chat": max(per_chat.values(), default=0),
         "http_429_typing": len(api.flood_refused),
         "stop_after_s": args.stop_after,
-        "unanswered_at_stop": len(unanswered),
+        "unanswered_after_stop": len(unanswered),
         "committed_offset": api.confirmed_offset,
         "offset_left_exactly_the_unanswered": api.confirmed_offset == expected_offset,
         "log_tail": [line.decode(errors="replace").rstrip() for line in log[-6:]],
@@ -187,6 +191,7 @@ def main() -> None:
     parser.add_argument("--stop-after", type=float, default=20.0,
                         help="SIGINT this many seconds after the first update of the burst")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--log", type=Path, default=None, help="write the bot's log here")
     args = parser.parse_args()
     result = asyncio.run(run(args))
     text = json.dumps(result, indent=2, ensure_ascii=False)
