@@ -109,7 +109,7 @@ class ModelService:
             A :class:`workers.model.engines.host.EngineHost`.
         """
         with self._lock:
-            if self._host is None:
+            if self._host is None or self._host.closed:  # closed by an executor's aclose
                 from workers.model.engines import create_engine
                 from workers.model.engines.host import EngineHost
 

@@ -158,3 +158,36 @@ def test_bad_engine_configurations_fail_with_one_clear_line(tmp_path: Path) -> N
         make_settings(tmp_path, generator_engine="nope")
     with pytest.raises(ValueError):
         make_settings(tmp_path, generator_slots=0)
+
+
+def test_a_closed_host_is_replaced_by_the_service() -> None:
+    from workers.model.service import ModelService
+
+    class Svc(ModelService):
+        def __init__(self) -> None:  # only what engine_host needs
+            import threading
+
+            self._host, self._lock, self.version = None, threading.RLock(), "v"
+            self.settings = None  # type: ignore[assignment]
+
+    svc = Svc()
+    first = EngineHost(SlowEngine(capacity=1))
+    svc._host = first
+    assert svc.engine_host() is first
+    first.close()
+    assert first.closed
+    import workers.model.engines as engines
+
+    made: list[EngineHost] = []
+    original = engines.create_engine
+    engines.create_engine = lambda *_a, **_k: SlowEngine(capacity=2)  # type: ignore[assignment]
+    try:
+        second = svc.engine_host()
+        made.append(second)
+    finally:
+        engines.create_engine = original
+    try:
+        assert second is not first and second.capacity == 2
+        assert second.submit(req(9)).result(timeout=30).text.startswith("Word0.")
+    finally:
+        second.close()

@@ -77,6 +77,11 @@ class EngineHost:
         self._loop.run_forever()
 
     @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran (a closed host takes no requests)."""
+        return self._loop.is_closed() or not self._thread.is_alive()
+
+    @property
     def capacity(self) -> int:
         """How many requests the engine decodes at once."""
         return max(1, int(self.engine.capacity))
