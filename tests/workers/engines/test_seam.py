@@ -191,3 +191,11 @@ def test_a_closed_host_is_replaced_by_the_service() -> None:
         assert second.submit(req(9)).result(timeout=30).text.startswith("Word0.")
     finally:
         second.close()
+
+
+def test_closing_the_host_cancels_what_runs_and_waits() -> None:
+    host = EngineHost(SlowEngine(capacity=1, tick_s=0.5, pieces=100))
+    running, waiting = host.submit(req(1)), host.submit(req(2))
+    time.sleep(0.3)
+    host.close()
+    assert running.cancelled() and waiting.cancelled()

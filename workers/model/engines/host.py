@@ -178,6 +178,7 @@ class EngineHost:
                 job.future.set_result(result)
         except asyncio.CancelledError:
             log.info("generation %s cancelled", request.request_id)
+            job.future.cancel()  # the host closing: nobody waits forever
         except Exception as exc:
             log.exception("generation %s failed", request.request_id)
             if not job.future.done():
