@@ -75,11 +75,15 @@ from botcore.safety import (
 )
 from botcore.skills import SKILL_HANDLERS
 from botcore.tutoring.solver import solve as solve_problem
+from botcore.tutoring.solver_reply import asks_for_number
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHAT_SETTINGS_TTL_S = 30.0
+TUTOR_FALLBACK = 0.15
+"""A question asking for a number goes to the tutor (whose numbers are checked) when the routing
+head gives the tutor at least this much, even if another skill scored higher."""
 DONE = "done"
 BACKGROUND_CLOSE_S = 3.0
 """How long closing waits for background memory updates (facts, summaries)."""
@@ -572,8 +576,9 @@ class DialogueManager:
             skill = "faq" if "faq" in allowed else allowed[0]
         if skill in ("companion", "assistant") and not pinned and "tutor" in allowed:
             exact = solve_problem(text)  # a sum or an equation gets exact steps, not a guess
-            if exact is not None and exact.kind != "word":
-                skill = "tutor"
+            if (exact is not None and exact.kind != "word") or (
+                    und.scores.get("tutor", 0.0) >= TUTOR_FALLBACK and asks_for_number(text)):
+                skill = "tutor"  # where the model's numbers are checked
         recall_key = (str(key), message.platform, message.user_id)
         cached = self._recall.get(recall_key)
         if cached is None:

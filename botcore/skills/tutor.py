@@ -40,8 +40,10 @@ def _lang(ctx: TurnContext) -> str:
 
 async def _explanation(ctx: TurnContext, solution: Solution, lang: str) -> str:
     """The model's short explanation, or "" when it is empty or states an unverified number."""
-    if lang == "zh" and not ctx.settings.generator_model:
-        return ""  # the bundled generator writes no Chinese: code-rendered steps only
+    if not ctx.settings.generator_model:
+        # The bundled 135M generator's "explanations" carry no numbers but are often wrong in
+        # substance ("backwards division"; bench/README.md): code-rendered steps only.
+        return ""
     system = f"{persona(ctx.settings)} You are a patient tutor. {EXPLAIN_PROMPT.render(lang)}"
     messages = [ChatTurn(role="system", content=system), ChatTurn(role="user", content=ctx.text)]
     text = trim_explanation(await ctx.generate(messages, temperature=0.3, max_new_tokens=60,

@@ -82,6 +82,15 @@ def looks_computational(text: str) -> bool:
     return bool(found) and (len(found) >= 2 or bool(_MATH_CUE.search(t)))
 
 
+_ASKS = re.compile(r"\?|？|\bhow (?:many|much|far|long)\b|\bwhat(?: is|'s)\b|\b(?:calculate|compute|"
+                   r"solve|work out|find)\b|多少|几|求|计算|解")
+
+
+def asks_for_number(text: str) -> bool:
+    """A question (not a statement) that asks for a number: "how far…?", "求…", "计算…"."""
+    return looks_computational(text) and bool(_ASKS.search(normalize(text)))
+
+
 def check_numbers(reply: str, question: str, solution: Solution | None) -> NumberCheck:
     """Check every number the model wrote against the question and the solver's values."""
     allowed: set[sympy.Expr] = set(numbers_in(normalize(question), skip_list_marks=False))

@@ -23,7 +23,9 @@ QUESTIONS = [json.loads(line) for line in (
 
 
 def SETTINGS(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return make_settings(tmp_path, rate_limit_user=1000, rate_limit_chat=1000)
+    # a configured generator: the tutor asks it for an explanation (checked) before the steps
+    return make_settings(tmp_path, rate_limit_user=1000, rate_limit_chat=1000,
+                         generator_model="configured-model")
 
 
 class LyingModel(InstantExecutor):
@@ -122,6 +124,10 @@ async def test_an_honest_model_explanation_is_kept_before_the_steps(tmp_path: Pa
         assert reply.startswith("Percent means per hundred, so 15% is 15/100 of 240. Extra")
         assert reply.endswith("1. 15% = 15/100 = 0.15\n2. 15% of 240 = 0.15 × 240 = 36\n\n"
                               "Answer: 36")
+    bundled = make_settings(tmp_path / "bundled", rate_limit_user=1000)
+    async with open_runtime(bundled, executor=Honest()) as rt:  # the bundled generator: steps only
+        await ask(rt, "s3", "/mode tutor")
+        assert (await ask(rt, "s3", "What is 15% of 240?")).startswith("1. 15% = 15/100")
 
 
 async def test_homework_mode_gives_the_first_step_only(tmp_path: Path) -> None:
@@ -159,4 +165,20 @@ async def test_a_computable_question_reaches_the_solver_whatever_the_head_says(
         zh = await rt.manager.handle(msg("5千米等于多少米", "u2"))
         assert zh[-1].skill == "tutor" and zh[-1].text.endswith("答案：5000米")
         chat = await rt.manager.handle(msg("hello, I have 3 cats and I feel happy", "u3"))
+        assert chat[-1].skill == "companion"
+
+
+async def test_a_number_question_the_solver_cannot_do_goes_to_the_checked_tutor(
+        tmp_path: Path) -> None:
+    class UnsureHead(LyingModel):
+        async def understand(self, texts, *, with_embedding=False):  # type: ignore[no-untyped-def]
+            out = await super().understand(texts, with_embedding=with_embedding)
+            scores = {"companion": 0.6, "tutor": 0.3, "faq": 0.05, "assistant": 0.05}
+            return [u.model_copy(update={"skill": "companion", "scores": scores}) for u in out]
+
+    async with open_runtime(SETTINGS(tmp_path), executor=UnsureHead()) as rt:
+        q = "A train leaves at 3 pm at 80 km/h and another at 4 pm at 100 km/h. When do they meet?"
+        out = await rt.manager.handle(msg(q, "u1"))
+        assert out[-1].skill == "tutor" and out[-1].text.startswith("I'm not sure")
+        chat = await rt.manager.handle(msg("hello, I have 3 cats and 2 dogs", "u2"))
         assert chat[-1].skill == "companion"
