@@ -210,8 +210,8 @@ async def test_telegram_shutdown_under_load_leaves_unanswered_updates_unconfirme
     async with open_runtime(settings, executor=InstantExecutor()) as rt:
         adapter = create_telegram(rt)
         task = asyncio.create_task(adapter.run())
-        try:
-            await until(lambda: all(tg_finals(api, tg_user(i)["id"]) for i in range(n)))
+        try:  # a generous guard: on a saturated machine 30 turns can take a minute
+            await until(lambda: all(tg_finals(api, tg_user(i)["id"]) for i in range(n)), 180)
         finally:
             await adapter.stop()
             await asyncio.wait_for(task, 30)
