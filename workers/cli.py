@@ -120,7 +120,8 @@ def train(
                        err=True)
         data = build_dataset(cfg, deployer_faq(settings, cfg), feedback)
         result = run_training(cfg, target, resolve_device(settings.device),
-                              settings.encoder_model, progress=not quiet, dataset=data)
+                              settings.encoder_model, progress=not quiet, dataset=data,
+                              cache_dir=settings.data_dir / "cache" / "embeddings")
         if cfg.generator_lora.enabled:
             from workers.training.lora import train_generator_lora
 
@@ -155,6 +156,13 @@ def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
     if r:
         out["faq_recall@1"] = {"baseline": round(r["baseline"]["recall@1"], 4),
                                "tuned": round(r["tuned"]["recall@1"], 4)}
+    zh = metrics.get("test_zh", {})
+    if "skill" in zh:
+        out["skill_macro_f1_zh"] = round(zh["skill"]["macro_f1"], 4)
+    r = metrics.get("retrieval_zh")
+    if r:
+        out["faq_recall@1_zh"] = {"baseline": round(r["baseline"]["recall@1"], 4),
+                                  "tuned": round(r["tuned"]["recall@1"], 4)}
     return out
 
 
@@ -182,7 +190,8 @@ def evaluate(
     target = out or settings.data_dir / "eval" / time.strftime("%Y%m%d-%H%M%S")
     try:
         service = ModelService.load(settings, with_generator=False, checkpoint=checkpoint)
-        report = run_eval(service, load_config(config), target, generation=generation)
+        report = run_eval(service, load_config(config), target, generation=generation,
+                          cache_dir=settings.data_dir / "cache" / "embeddings")
     except BotcoreError as exc:
         raise _fail(str(exc)) from exc
     if as_json:

@@ -9,7 +9,8 @@ import pytest
 
 from botcore.errors import ConfigError
 from workers.training.config import load_config
-from workers.training.data import build_dataset, hand_written, load_faq
+from workers.training.data import (DATA_DIR, EXTERNAL_DIR, build_dataset, eval_sets, external_dir,
+                                   hand_written, load_faq)
 from workers.training.examples import Example
 from workers.training.preprocess import clean_text, dedupe, stratified_split
 
@@ -52,7 +53,7 @@ def test_hand_written_data_is_big_enough() -> None:
 
 def test_held_out_faq_queries_never_reach_training() -> None:
     cfg = load_config()
-    cfg.external.shared_data_dir = Path("/nonexistent")  # fast: hand-written + packages only
+    cfg.external.data_dir = Path("/nonexistent")  # fast: hand-written + packages only
     data = build_dataset(cfg)
     queries = {q.lower() for e in data.faq for q in e.query_questions}
     assert not queries & {e.text.lower() for e in data.train}
@@ -74,7 +75,7 @@ def test_deployer_faq_joins_the_train_split_only(tmp_path: Path) -> None:
     faq.write_text('{"id": "vat", "questions": ["do prices include VAT?", "is VAT included?"],'
                    ' "answer": "Yes."}\n')
     cfg = load_config()
-    cfg.external.shared_data_dir = tmp_path / "none"
+    cfg.external.data_dir = tmp_path / "none"
     cfg.deployer_faq, cfg.faq_files = False, [faq]
     settings = Settings(_env_file=None, data_dir=tmp_path / "d")  # type: ignore[call-arg]
     entries = deployer_faq(settings, cfg)
@@ -83,3 +84,56 @@ def test_deployer_faq_joins_the_train_split_only(tmp_path: Path) -> None:
     mine = [e for e in data.train if e.group == "deployer:vat"]
     assert len(mine) == 2 and all(e.skill == "faq" for e in mine)
     assert not [e for e in data.val + data.test if e.source == "deployer_faq"]
+
+
+def test_chinese_hand_written_data_covers_every_skill_and_safety_label() -> None:
+    counts = Counter(e.stratum for e in hand_written(load_config(), "zh"))
+    for skill in ("companion", "tutor", "faq", "assistant"):
+        assert counts[f"skill:{skill}"] >= 60
+    for label in ("abuse", "self_harm", "sexual", "prompt_injection", "none"):
+        assert counts[f"safety:{label}"] >= 20
+    zh = load_faq(DATA_DIR / "zh" / "faq_kb.jsonl")
+    assert {e.id for e in zh} == {e.id for e in load_faq()}
+    assert all(len(e.train_questions) + len(e.query_questions) == 10 for e in zh)
+
+
+def test_training_data_ships_in_the_repo_with_licences() -> None:
+    cfg = load_config()
+    assert cfg.external.data_dir is None and external_dir(cfg) == EXTERNAL_DIR
+    assert EXTERNAL_DIR.is_relative_to(Path(__file__).resolve().parents[2])
+    for name, licence in (("cold_train.csv", "LICENSE-cold"), ("cold_heldout.csv", "LICENSE-cold"),
+                          ("davidson_sample.csv", "LICENSE-davidson"),
+                          ("gsm8k_questions.jsonl", "LICENSE-gsm8k")):
+        assert (EXTERNAL_DIR / name).is_file() and (EXTERNAL_DIR / licence).is_file()
+    text = (Path(__file__).resolve().parents[2] / "workers/training/default.yaml").read_text()
+    assert "/work/" not in text and "shared_data_dir" not in text
+
+
+def test_held_out_sets_never_reach_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config()
+    cfg.external.cold, cfg.external.cold_val = 3000, 300
+    data = build_dataset(cfg)
+    train = {e.text for e in data.train}
+    sets = eval_sets(cfg)
+    assert len(sets["cold_heldout"]) == 2000 and len(sets["maths_zh"]) == 40
+    for name in ("cold_heldout", "smalltalk_en", "smalltalk_zh", "maths_zh"):
+        assert sets[name] and not {e.text for e in sets[name]} & train, name
+    cold_val = [e for e in data.val if e.source == "cold"]
+    assert len(cold_val) == 300 and not {e.text for e in cold_val} & train
+    assert {e.lang for e in data.test} == {"en", "zh"}
+
+
+def test_chinese_data_leaves_the_english_split_unchanged(monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    from workers.training import data as data_mod
+
+    cfg = load_config()
+    cfg.external.data_dir = tmp_path / "none"  # no corpora: hand-written + packages only
+    cfg.external.chatterbot_zh_companion = 0
+    both = build_dataset(cfg)
+    monkeypatch.setattr(data_mod, "ZH_DIR", tmp_path / "no-zh")
+    monkeypatch.setattr(data_mod, "DATA_DIR", DATA_DIR)
+    english_only = data_mod.build_dataset(cfg)
+    for part in ("test", "val"):
+        en = sorted(e.text for e in getattr(both, part) if e.lang == "en")
+        assert en == sorted(e.text for e in getattr(english_only, part))

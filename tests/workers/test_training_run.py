@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 def test_tiny_training_run_learns_and_saves(tmp_path: Path, monkeypatch: Any) -> None:
     cfg = load_config()
-    cfg.external.shared_data_dir = tmp_path / "none"  # hand-written + packaged corpora only
+    cfg.external.cold, cfg.external.cold_val, cfg.external.cold_companion = 300, 100, 50
     cfg.external.chitchat = cfg.external.chatterbot_companion = 30
     cfg.external.chatterbot_assistant = 30
     cfg.head_warmup_epochs, cfg.epochs = 15, 1

@@ -40,6 +40,20 @@ class Encoder:
     def __init__(self, trunk: Trunk, heads: Heads, meta: dict[str, Any] | None = None) -> None:
         self.trunk, self.heads, self.meta = trunk, heads.to(trunk.device).eval(), meta or {}
         self.spec: HeadSpec = heads.spec
+        self.language_offsets: dict[str, dict[str, float]] = dict(
+            self.meta.get("language_offsets") or {})
+        """Per-language safety logit offsets (``{"zh": {"abuse": 0.3}}``), calibrated so that 0.5
+        is every language's decision point; added for texts detected in that language."""
+
+    def _offsets(self, texts: Sequence[str]) -> torch.Tensor | None:
+        if not self.language_offsets:
+            return None
+        from botcore.i18n import detect_language
+
+        labels = self.spec.safety_labels
+        rows = [[self.language_offsets.get(detect_language(t) or "en", {}).get(label, 0.0)
+                 for label in labels] for t in texts]
+        return torch.tensor(rows, device=self.trunk.device)
 
     @classmethod
     def load(cls, source: ModelSource, device: torch.device, checkpoint: Path | None) -> Encoder:
@@ -63,8 +77,12 @@ class Encoder:
         return cls(trunk, Heads(spec), {"untrained": True})
 
     @torch.inference_mode()
-    def outputs(self, texts: Sequence[str], original_trunk: bool = False) -> HeadOutputs:
-        """Run trunk and heads once over ``texts`` (in batches of 64)."""
+    def outputs(self, texts: Sequence[str], original_trunk: bool = False,
+                with_offsets: bool = True) -> HeadOutputs:
+        """Run trunk and heads once over ``texts`` (in batches of 64).
+
+        ``with_offsets`` adds the per-language safety offsets (off only while calibrating them).
+        """
         if not texts:
             raise ConfigError("no texts")
         parts: list[HeadOutputs] = []
@@ -73,8 +91,12 @@ class Encoder:
             hidden, mask = self.trunk.lower_states(chunk)
             pooled = self.trunk.pooled(hidden, mask, original=original_trunk)
             logits = self.heads(pooled)
+            safety = logits["safety"]
+            offsets = self._offsets(chunk) if with_offsets else None
+            if offsets is not None:
+                safety = safety + offsets
             parts.append(HeadOutputs(
-                logits["skill"].softmax(-1), logits["safety"].sigmoid(),
+                logits["skill"].softmax(-1), safety.sigmoid(),
                 logits["emotion"].softmax(-1), F.normalize(pooled, dim=-1)))
         return HeadOutputs(*(torch.cat([getattr(p, f) for p in parts]).float().cpu()
                              for f in ("skill", "safety", "emotion", "embedding")))

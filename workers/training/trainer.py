@@ -26,6 +26,7 @@ from workers.evaluation.heads_eval import evaluate_heads, selection_score
 from workers.evaluation.retrieval import evaluate_retrieval
 from workers.model.encoder import Encoder
 from workers.model.heads import Heads, HeadSpec, save_checkpoint
+from workers.model.sentence_trunk import use_cache
 from workers.model.sources import encoder_source
 from workers.model.trunk import Trunk
 from workers.training import losses
@@ -43,6 +44,19 @@ class TrainResult:
     path: Path
     metrics: dict[str, Any]
     seconds: float
+
+
+def trunk_param_groups(top: torch.nn.Module, config: TrainConfig) -> list[dict[str, Any]]:
+    """Optimizer groups of the trainable trunk: transformer layers at ``lr_trunk``, a shared
+    layer on a sentence vector at ``lr_shared``."""
+    from workers.model.sentence_trunk import HybridTop, SharedLayer
+
+    if isinstance(top, SharedLayer):
+        return [{"params": list(top.parameters()), "lr": config.lr_shared}]
+    if isinstance(top, HybridTop):
+        return [{"params": list(top.token_top.parameters()), "lr": config.lr_trunk},
+                {"params": list(top.shared.parameters()), "lr": config.lr_shared}]
+    return [{"params": list(top.parameters()), "lr": config.lr_trunk}]
 
 
 def seed_everything(seed: int) -> None:
@@ -122,10 +136,24 @@ def _class_weight(target: torch.Tensor, classes: int) -> torch.Tensor:
     return weight / weight.mean()
 
 
+def _best_threshold(gold: Sequence[bool], probs: Sequence[float],
+                    grid: Sequence[float]) -> tuple[float, float]:
+    """(F1, threshold) of the threshold in ``grid`` with the best F1 (first one on ties)."""
+    best = (-1.0, 0.5)
+    for t in grid:
+        pred = [p >= t for p in probs]
+        tp = sum(g and p for g, p in zip(gold, pred, strict=True))
+        f1 = 2 * tp / (sum(gold) + sum(pred)) if sum(gold) + sum(pred) else 0.0
+        if f1 > best[0] + 1e-9:
+            best = (f1, t)
+    return best
+
+
 def calibrate_safety(heads: Heads, encoder: Encoder, val: Sequence[Example]) -> dict[str, float]:
-    """Pick each safety label's threshold on the validation split (best F1, 0.25–0.6) and fold
-    it into the head's output bias, so that 0.5 is the decision point for every consumer."""
-    rows = [e for e in val if e.safety is not None]
+    """Pick each safety label's threshold on the English validation split (best F1, 0.25–0.6)
+    and fold it into the head's output bias, so that 0.5 is the decision point for every
+    consumer. Other languages get their own offsets (:func:`calibrate_language_offsets`)."""
+    rows = [e for e in val if e.safety is not None and e.lang == "en"]
     if not rows:
         return {}
     probs = encoder.outputs([e.text for e in rows]).safety
@@ -134,17 +162,40 @@ def calibrate_safety(heads: Heads, encoder: Encoder, val: Sequence[Example]) -> 
     assert isinstance(last, torch.nn.Linear)
     for j, label in enumerate(heads.spec.safety_labels):
         gold = [label in (e.safety or ()) for e in rows]
-        best = (-1.0, 0.5)
-        for t in (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.3, 0.25):
-            pred = [float(p) >= t for p in probs[:, j]]
-            tp = sum(g and p for g, p in zip(gold, pred, strict=True))
-            f1 = 2 * tp / (sum(gold) + sum(pred)) if sum(gold) + sum(pred) else 0.0
-            if f1 > best[0] + 1e-9:
-                best = (f1, t)
-        chosen[label] = best[1]
+        _, chosen[label] = _best_threshold(gold, [float(p) for p in probs[:, j]],
+                                           (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.3, 0.25))
         with torch.no_grad():
-            last.bias[j] -= math.log(best[1] / (1 - best[1]))
+            last.bias[j] -= math.log(chosen[label] / (1 - chosen[label]))
     return chosen
+
+
+MIN_LANGUAGE_POSITIVES = 30
+"""A language gets its own threshold for a label only with this many positive validation rows."""
+
+
+def calibrate_language_offsets(encoder: Encoder, val: Sequence[Example]
+                               ) -> dict[str, dict[str, float]]:
+    """Per-language safety logit offsets (after :func:`calibrate_safety`), so that 0.5 is the
+    decision point in every language: best F1 on that language's validation rows.
+
+    Only labels with :data:`MIN_LANGUAGE_POSITIVES` positives in a language are calibrated
+    (Chinese abuse on the COLD validation comments); the rest keep the shared threshold.
+    """
+    offsets: dict[str, dict[str, float]] = {}
+    grid = [round(0.05 * i, 2) for i in range(2, 19)]
+    for lang in sorted({e.lang for e in val} - {"en"}):
+        rows = [e for e in val if e.safety is not None and e.lang == lang]
+        if not rows:
+            continue
+        probs = encoder.outputs([e.text for e in rows], with_offsets=False).safety
+        for j, label in enumerate(encoder.spec.safety_labels):
+            gold = [label in (e.safety or ()) for e in rows]
+            if sum(gold) < MIN_LANGUAGE_POSITIVES:
+                continue
+            _, t = _best_threshold(gold, [float(p) for p in probs[:, j]], grid)
+            offsets.setdefault(lang, {})[label] = -math.log(t / (1 - t))
+    encoder.language_offsets = offsets
+    return offsets
 
 
 def calibrate_temperature(layer: torch.nn.Module, logits: torch.Tensor, target: torch.Tensor
@@ -211,11 +262,12 @@ def _warm_up_loop(heads: Heads, feats: Features, targets: dict[str, torch.Tensor
                   config: TrainConfig, pos_weight: torch.Tensor, device: torch.device,
                   rng: random.Random, optimizer: torch.optim.Optimizer, n: int) -> None:
     skill_weight = _class_weight(targets["skill"], len(heads.spec.skills)).to(device)
+    size = config.head_warmup_batch_size or config.batch_size
     for _ in range(config.head_warmup_epochs):
         order = list(range(n))
         rng.shuffle(order)
-        for start in range(0, n, config.batch_size):
-            idx = order[start : start + config.batch_size]
+        for start in range(0, n, size):
+            idx = order[start : start + size]
             t = {k: v[idx].to(device) for k, v in targets.items()}
             parts = _head_parts(heads, feats.pooled[idx].to(device), t, pos_weight, skill_weight)
             loss = losses.weighted_total(parts, config.loss_weights)
@@ -226,7 +278,7 @@ def _warm_up_loop(heads: Heads, feats: Features, targets: dict[str, torch.Tensor
 
 def train(config: TrainConfig, out_dir: Path, device: torch.device,
           encoder_model: str | None = None, progress: bool = True,
-          dataset: Dataset | None = None) -> TrainResult:
+          dataset: Dataset | None = None, cache_dir: Path | None = None) -> TrainResult:
     """Train the heads (and top trunk layers) and write a checkpoint into ``out_dir``.
 
     Args:
@@ -236,12 +288,15 @@ def train(config: TrainConfig, out_dir: Path, device: torch.device,
         encoder_model: the trunk when the config names none (``BOTCORE_ENCODER_MODEL``).
         progress: show tqdm progress bars.
         dataset: a prepared dataset (built from ``config`` when None).
+        cache_dir: where a frozen sentence encoder's vectors are cached between runs.
     """
     started = time.perf_counter()
     seed_everything(config.seed)
     data = dataset or build_dataset(config)
     source = encoder_source(config.encoder or encoder_model)
     trunk = Trunk.load(source, device, config.trainable_layers, config.max_length)
+    use_cache(trunk, cache_dir, [e.text for e in (*data.train, *data.val, *data.test)]
+              + [q for f in data.faq for q in (*f.train_questions, *f.query_questions)])
     spec = HeadSpec(tuple(config.skills), tuple(config.safety_labels), tuple(config.emotions),
                     source.name, trunk.dim, config.trainable_layers, config.head_hidden,
                     config.dropout, config.max_length)
@@ -261,7 +316,7 @@ def train(config: TrainConfig, out_dir: Path, device: torch.device,
     log.info("features %.0f s, head warm-up %.0f s", warm - started, time.perf_counter() - warm)
     params = [{"params": heads.parameters(), "lr": config.lr_heads_joint}]
     if config.trainable_layers:
-        params.append({"params": trunk.top.parameters(), "lr": config.lr_trunk})
+        params += trunk_param_groups(trunk.top, config)
     optimizer = torch.optim.AdamW(params, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(data.train) / config.batch_size)
     best: tuple[float, dict[str, Any] | None] = (-1.0, None)
@@ -317,13 +372,17 @@ def train(config: TrainConfig, out_dir: Path, device: torch.device,
     trunk.top.load_state_dict(best[1]["top"])
     encoder = Encoder(trunk, heads)
     thresholds = calibrate_safety(heads, encoder, data.val)
+    offsets = calibrate_language_offsets(encoder, data.val)
     temperatures = calibrate_confidences(heads, trunk, data.val)
-    metrics = {"test": evaluate_heads(encoder, data.test),
+    metrics = {"test": evaluate_heads(encoder, [e for e in data.test if e.lang == "en"]),
+               "test_zh": evaluate_heads(encoder, [e for e in data.test if e.lang == "zh"]),
                "retrieval": evaluate_retrieval(encoder, data.faq),
+               "retrieval_zh": evaluate_retrieval(encoder, data.faq_zh),
                "best_epoch": best[1]["epoch"],
                "sizes": {"train": len(data.train), "val": len(data.val), "test": len(data.test)}}
     seconds = time.perf_counter() - started
     meta = {"metrics": metrics, "history": history, "calibrated_thresholds": thresholds,
+            "language_offsets": offsets,
             "temperatures": temperatures,
             "seconds": round(seconds, 1), "config": config.model_dump(mode="json")}
     save_checkpoint(out_dir, heads, trunk.top, meta)
