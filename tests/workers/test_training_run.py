@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 def test_tiny_training_run_learns_and_saves(tmp_path: Path, monkeypatch: Any) -> None:
     cfg = load_config()
+    cfg.encoder = "bundled:all-MiniLM-L6-v2"
     cfg.external.cold, cfg.external.cold_val, cfg.external.cold_companion = 300, 100, 50
     cfg.external.chitchat = cfg.external.chatterbot_companion = 30
     cfg.external.chatterbot_assistant = 30
@@ -29,7 +30,7 @@ def test_tiny_training_run_learns_and_saves(tmp_path: Path, monkeypatch: Any) ->
     assert (out / "heads.json").is_file() and (out / "checkpoints" / "last").is_dir()
     assert result.metrics["test"]["skill"]["macro_f1"] > 0.7
     assert result.metrics["retrieval"]["tuned"]["recall@5"] > 0.8
-    encoder = Encoder.load(encoder_source(None), torch.device("cpu"), out)
+    encoder = Encoder.load(encoder_source(cfg.encoder), torch.device("cpu"), out)
     top = dict(encoder.trunk.top.named_parameters())
     orig = dict(encoder.trunk.top_original.named_parameters())
     assert any(not torch.allclose(top[k], orig[k]) for k in top), "the trunk layer was trained"

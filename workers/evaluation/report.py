@@ -94,7 +94,10 @@ def run_eval(service: ModelService, config: TrainConfig, out_dir: Path,
     data = build_dataset(config)
     sets = eval_sets(config)
     encoder = service.encoder
-    use_cache(encoder.trunk, cache_dir)
+    texts = [e.text for e in (*data.test, *(e for v in sets.values() for e in v))]
+    texts += [q for kb in (data.faq, data.faq_zh) for e in kb
+              for q in (*e.train_questions, *e.query_questions)]
+    use_cache(encoder.trunk, cache_dir, texts)  # a sentence encoder embeds (and saves) once
     report: dict[str, Any] = {
         "version": service.version,
         "encoder": encoder.trunk.name,

