@@ -122,3 +122,23 @@ def test_start_is_quick_and_converts_nothing(tmp_path: Path) -> None:
     finally:
         h.close()
     assert not (tmp_path / "data" / "models").exists()
+
+
+def test_closing_stops_long_generations_at_their_next_token(tmp_path: Path) -> None:
+    """Shutdown must not wait for whole replies: a 2,000-token generation ends at close."""
+    settings = make_settings(tmp_path, device="cpu", generator_slots=2, generator_ctx=CTX * 4,
+                             generator_threads=1)
+    h = EngineHost(create_engine(settings))
+    h.start()
+    pieces: list[str] = []
+    long = [h.submit(ask("Write a very long essay about history.", max_new_tokens=1800),
+                     pieces.append, options=EngineOptions(ignore_eos=True)) for _ in range(2)]
+    deadline = time.monotonic() + 120
+    while not pieces and time.monotonic() < deadline:  # both are decoding
+        time.sleep(0.05)
+    assert pieces
+    h.close(timeout=60)
+    for f in long:  # each ended (cancelled or stopped), long before 1,800 tokens
+        assert f.done()
+        assert f.cancelled() or f.exception() is not None or f.result().tokens < 1800
+    assert len(pieces) < 1800

@@ -81,6 +81,10 @@ def default_threads() -> int:
     return max(1, min(n, 16))
 
 
+CLOSE_TIMEOUT_S = 3.0
+"""How long closing waits for running generations to stop at their next token."""
+
+
 class LlamaCppEngine:
     """Implements :class:`~workers.model.engines.base.GenerationEngine` with xllamacpp.
 
@@ -103,6 +107,7 @@ class LlamaCppEngine:
         self._tokenizer: ServerTokenizer | None = None
         self._pool = ThreadPoolExecutor(max_workers=slots + 2, thread_name_prefix="llamacpp")
         self._start_lock = asyncio.Lock()
+        self._inflight: dict[threading.Event, asyncio.Future[EngineOutput]] = {}
         self.load_s: float | None = None
 
     @property
@@ -183,11 +188,14 @@ class LlamaCppEngine:
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(self._pool, self._generate, request, on_piece, options,
                                    cancel)
+        self._inflight[cancel] = fut
         try:
             return await asyncio.shield(fut)
         except asyncio.CancelledError:
             cancel.set()  # the next callback returns True: llama.cpp frees the slot
             raise
+        finally:
+            self._inflight.pop(cancel, None)
 
     def _generate(self, request: GenerateRequest, on_piece: OnPiece, options: EngineOptions,
                   cancel: threading.Event) -> EngineOutput:
@@ -229,8 +237,23 @@ class LlamaCppEngine:
             first_token_s=state["first"])
 
     async def aclose(self) -> None:
+        """Stop every generation at its next token and release llama.cpp.
+
+        Waits at most ``CLOSE_TIMEOUT_S`` seconds for running generations to notice; the server is only
+        released once none runs (a generation still inside llama.cpp then ends at its next
+        token, and the process can exit without waiting for whole replies).
+        """
         server, self._server = self._server, None
+        for cancel in list(self._inflight):
+            cancel.set()
+        running = [f for f in self._inflight.values() if not f.done()]
+        if running:
+            _, pending = await asyncio.wait(running, timeout=CLOSE_TIMEOUT_S)
+            if pending:
+                log.warning("llamacpp engine: %d generation(s) still stopping at close",
+                            len(pending))
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                return
         if server is not None:
-            await asyncio.get_running_loop().run_in_executor(self._pool, lambda: None)
             del server  # ~Server stops llama.cpp's loop
         self._pool.shutdown(wait=False, cancel_futures=True)
