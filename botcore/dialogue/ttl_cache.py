@@ -55,9 +55,10 @@ class TTLCache(Generic[K, V]):
         while len(self._items) > self.max_items:
             self._items.popitem(last=False)
 
-    def pop(self, key: K) -> None:
-        """Forget ``key``."""
-        self._items.pop(key, None)
+    def pop(self, key: K, default: V | None = None) -> V | None:
+        """Forget ``key``; its live value (or ``default``)."""
+        hit = self._items.pop(key, None)
+        return hit[1] if hit is not None and hit[0] >= _now() else default
 
     def clear(self) -> None:
         """Forget everything."""
