@@ -51,9 +51,13 @@ def test_sentence_trunk_pools_through_the_shared_layer() -> None:
     trunk = _toy_trunk(calls)
     hidden, mask = trunk.lower_states(["ab", "abcd"])
     assert hidden.shape == (2, 1, 8) and mask.tolist() == [[1], [1]] and calls == [2]
+    assert isinstance(trunk.top, SharedLayer)
+    block = trunk.top.blocks[0]
+    assert isinstance(block, torch.nn.Sequential)
+    out = block[-1]
+    assert isinstance(out, torch.nn.Linear)
     with torch.no_grad():
-        block = trunk.top.blocks[0]
-        block[-1].bias.fill_(1.0)
+        out.bias.fill_(1.0)
     with torch.inference_mode():
         tuned = trunk.pooled(hidden, mask)
         bare = trunk.pooled(hidden, mask, original=True)

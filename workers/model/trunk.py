@@ -64,8 +64,8 @@ class Trunk:
         top = list(layers[len(layers) - k :]) if k else []
         model.encoder.layer = nn.ModuleList(layers[: len(layers) - k])  # type: ignore[union-attr]
         self.lower = model.to(device).eval()
-        self.top = TopLayers(top).to(device).eval()
-        self.top_original = copy.deepcopy(self.top)
+        self.top: nn.Module = TopLayers(top).to(device).eval()
+        self.top_original: nn.Module = copy.deepcopy(self.top)
         for p in [*self.lower.parameters(), *self.top_original.parameters()]:
             p.requires_grad_(False)
 
