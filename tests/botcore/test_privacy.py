@@ -134,6 +134,7 @@ class RecordingExecutor(InstantExecutor):
     """The instant model, keeping every prompt it was sent."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.prompts: list[str] = []
 
     async def generate(self, request: GenerateRequest, on_delta: Any = None) -> GenerateResult:

@@ -26,6 +26,7 @@ class RecordingExecutor(InstantExecutor):
     """The instant model, also keeping every prompt it was sent."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.prompts: list[tuple[str, str]] = []  # (request id, whole prompt text)
 
     async def generate(self, request: GenerateRequest, on_delta=None) -> GenerateResult:  # type: ignore[no-untyped-def]
