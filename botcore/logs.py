@@ -54,10 +54,3 @@ def setup_logging(settings: Settings, level: str | None = None) -> None:
     root.setLevel((level or settings.log_level).upper())
     for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-
-
-def install_filter(settings: Settings) -> None:
-    """Add the redaction filter to existing handlers (for apps that configure logging)."""
-    flt = RedactSecrets(secrets_of(settings))
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(flt)

@@ -32,7 +32,7 @@ _loading: Future[None] = Future()
 
 
 def _load_model() -> None:
-    from workers.tasks import runtime
+    from workers.runtime import runtime
 
     try:
         runtime().warm_up()
@@ -54,7 +54,7 @@ def _start(**_: Any) -> None:
 @worker_ready.connect
 def _warm_up(**_: Any) -> None:
     """Wait for the model before saying ready, so "ready" means ready to answer."""
-    from workers.tasks import runtime
+    from workers.runtime import runtime
 
     try:
         _loading.result()

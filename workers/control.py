@@ -18,7 +18,7 @@ __all__ = ["app", "botcore_model"]
 @inspect_command(name="botcore_model")  # type: ignore[misc]
 def botcore_model(state: Any, **_: Any) -> dict[str, Any]:
     """``{"model_version", "loaded", "device"}`` of this worker process."""
-    from workers.tasks import runtime
+    from workers.runtime import runtime
 
     rt = runtime()
     loaded = getattr(rt, "_service", None) is not None

@@ -20,6 +20,7 @@ from telegram.ext import ExtBot
 
 from adapters.outbox_loop import OutboxLoop
 from adapters.telegram.bot import COMMANDS, build_bot, commands
+from adapters.telegram.intake import ALLOWED_UPDATES as ALLOWED_UPDATES
 from adapters.telegram.normalize import PLATFORM, BotIdentity, membership_change, normalize
 from adapters.telegram.outbox import telegram_outbox
 from adapters.telegram.redact import install_redaction
@@ -37,8 +38,6 @@ log = logging.getLogger(__name__)
 
 CANCEL_WAIT_S = 2.0
 """How long cancelled turns may take to unwind at shutdown."""
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
-"""What we ask Telegram for (channel posts and the rest are never delivered)."""
 
 
 @dataclass(slots=True)

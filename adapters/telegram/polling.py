@@ -17,15 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
 
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from adapters.telegram.intake import ALLOWED_UPDATES, UpdateSink
 from adapters.telegram.ratelimit import retry_seconds
 from botcore.errors import AdapterError
-
-if TYPE_CHECKING:
-    from adapters.telegram.adapter import TelegramAdapter
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +36,7 @@ BUSY_POLL_S = 0.5
 class Poller:
     """Fetches updates for one adapter until stopped."""
 
-    def __init__(self, adapter: TelegramAdapter, *, timeout: float = 30.0) -> None:
+    def __init__(self, adapter: UpdateSink, *, timeout: float = 30.0) -> None:
         self.adapter = adapter
         self.timeout = timeout
         self._seen: int | None = None
@@ -98,8 +95,6 @@ class Poller:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Poll until ``stopping`` is set."""
-        from adapters.telegram.adapter import ALLOWED_UPDATES
-
         await self._bootstrap(stopping)
         bot = self.adapter.bot
         delay = 1.0
@@ -154,8 +149,6 @@ class Poller:
     async def commit(self) -> None:
         """Confirm every update answered (up to the first one that was not), so a restart does
         not receive them again, while the unanswered ones come again."""
-        from adapters.telegram.adapter import ALLOWED_UPDATES
-
         offset = self.offset
         if offset is None or offset == self._committed:
             return

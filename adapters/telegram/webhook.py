@@ -14,19 +14,16 @@ import hmac
 import json
 import logging
 import secrets
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
 from telegram.error import TelegramError
 
+from adapters.telegram.intake import ALLOWED_UPDATES, UpdateSink
 from adapters.telegram.redact import install_redaction
 from botcore.config import listen_address as parse_listen
 from botcore.errors import AdapterError, ConfigError
-
-if TYPE_CHECKING:
-    from adapters.telegram.adapter import TelegramAdapter
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +38,7 @@ def listen_address(listen: str) -> tuple[str, int]:
         raise ConfigError(f"BOTCORE_TELEGRAM_WEBHOOK_LISTEN: {exc}") from None
 
 
-def make_app(adapter: TelegramAdapter, secret: str, path: str) -> web.Application:
+def make_app(adapter: UpdateSink, secret: str, path: str) -> web.Application:
     """The aiohttp application that receives updates at ``path``."""
 
     async def receive(request: web.Request) -> web.Response:
@@ -65,7 +62,7 @@ def make_app(adapter: TelegramAdapter, secret: str, path: str) -> web.Applicatio
     return app
 
 
-async def serve_webhook(adapter: TelegramAdapter, stopping: asyncio.Event) -> None:
+async def serve_webhook(adapter: UpdateSink, stopping: asyncio.Event) -> None:
     """Register the webhook, serve it until ``stopping`` is set, then close the server.
 
     The webhook stays registered on stop, so Telegram keeps updates for the next start.
@@ -82,7 +79,6 @@ async def serve_webhook(adapter: TelegramAdapter, stopping: asyncio.Event) -> No
     site = web.TCPSite(runner, host, port)
     await site.start()
     try:
-        from adapters.telegram.adapter import ALLOWED_UPDATES
 
         await adapter.bot.set_webhook(
             url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=40

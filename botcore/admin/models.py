@@ -1,7 +1,8 @@
 """SQL tables of the outbox: messages admins send to users through the bot (migration 0002).
 
-``botcore.memory.sql_models`` imports this module, so these tables are part of ``Base.metadata``
-(Alembic autogenerate and the migration tests see them).
+``botcore.memory.sql_models`` imports this module (and this module only the shared base in
+``botcore.memory.sql_base``), so these tables are part of ``Base.metadata`` (Alembic autogenerate and
+the migration tests see them) without an import circle.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from botcore.memory.sql_models import Base, utcnow
+from botcore.memory.sql_base import Base, utcnow
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 """Delivery states: queued → sending (claimed by an adapter) → sent | failed (or back to queued)."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from botcore.config import SKILLS
 from botcore.dialogue import commands as cmd
-from botcore.handoff.service import ASKED_HUMAN, NOTED
+from botcore.dialogue.session import TurnSession
+from botcore.faq.index import FaqIndex
+from botcore.handoff.service import ASKED_HUMAN, NOTED, Handoff
 from botcore.i18n import Text, language_of
 from botcore.memory.identity import (
     LinkOutcome,
@@ -21,9 +23,6 @@ from botcore.memory.sql_store import MAX_ROW_ID, PRIVATE_SCOPE
 from botcore.messages import Button, ChatType, ConversationKey, IncomingMessage
 from botcore.tutoring import quiz as quizzes
 from botcore.tutoring import store as tutoring_store
-
-if TYPE_CHECKING:
-    from botcore.dialogue.manager import DialogueManager
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +121,38 @@ BUTTON_EXPIRED = Text("That button has expired. Type /help to see what I can do.
                       "这个按钮已经失效了。输入 /help 看看我能做什么。")
 
 
+class RouterHost(TurnSession, Protocol):
+    """What the router needs from the dialogue manager beyond a :class:`TurnSession` (typed here
+    so the router never imports the manager, which imports the router)."""
+
+    faq: FaqIndex
+    handoff: Handoff
+
+    def allowed_skills(self, cfg: dict[str, Any]) -> tuple[str, ...]:
+        """Skills that may answer in a chat with settings ``cfg``."""
+        ...
+
+    async def _chat_settings(self, message: IncomingMessage) -> dict[str, Any]:
+        """Per-chat / per-guild settings (cached)."""
+        ...
+
+    async def admin(self, message: IncomingMessage, args: str) -> str:
+        """``/admin …`` (admins only, audited)."""
+        ...
+
+    def forget_caches(self) -> None:
+        """Drop this process's short-lived copies of users and recall."""
+        ...
+
+    async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
+        """Erase a user everywhere; returns counts."""
+        ...
+
+
 class CommandRouter:
     """Answers ``/commands`` and buttons for the dialogue manager (shares its resilience helpers)."""
 
-    def __init__(self, manager: DialogueManager) -> None:
+    def __init__(self, manager: RouterHost) -> None:
         self.m = manager
 
     async def command(self, message: IncomingMessage, key: ConversationKey,

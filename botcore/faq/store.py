@@ -43,13 +43,6 @@ async def all_entries(store: SqlMemory) -> list[FaqRecord]:
     return [FaqRecord(e.id, e.answer, by_id.get(e.id, []), e.tags, e.url) for e in entries]
 
 
-async def delete_entry(store: SqlMemory, entry_id: str) -> bool:
-    """Remove one entry; False if unknown."""
-    async with store.session() as s:
-        res = await s.execute(delete(m.FaqEntry).where(m.FaqEntry.id == entry_id))
-        return bool(getattr(res, "rowcount", 0))
-
-
 async def revision(store: SqlMemory) -> tuple[int, str]:
     """A cheap fingerprint of the knowledge base (changes when entries change)."""
     async with store.session() as s:

@@ -21,19 +21,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from botcore.admin import escalations as esc_admin
 from botcore.admin import outbox
 from botcore.admin.broadcast import enqueue_direct
+from botcore.dialogue.session import TurnSession
 from botcore.errors import BotcoreError, InputError
 from botcore.handoff import store as hstore
 from botcore.i18n import Text, detect_language
 from botcore.memory import sql_models as m
 from botcore.messages import ConversationKey, IncomingMessage
-
-if TYPE_CHECKING:
-    from botcore.dialogue.manager import DialogueManager
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +92,7 @@ class FollowUp:
 class Handoff:
     """Human handoff for one :class:`~botcore.dialogue.manager.DialogueManager`."""
 
-    def __init__(self, manager: DialogueManager) -> None:
+    def __init__(self, manager: TurnSession) -> None:
         self.m = manager
         self._next_sweep = 0.0
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from botcore.i18n import Text, normalize_lang
-from botcore.memory.facts import FACT_FORMS
+from botcore.memory.fact_forms import FACT_FORMS
 
 SPECIES = {
     "cat": ("cat", "kitten", "猫", "小猫", "猫咪"),

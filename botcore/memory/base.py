@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from botcore.messages import ConversationKey
@@ -59,14 +59,6 @@ class Fact:
     source_message_id: int | None = None
     scope: str = "private"
     """``private`` or ``chat:PLATFORM:CHAT_ID``: where it was learned and may be recalled."""
-
-
-@dataclass(slots=True)
-class ForgetReport:
-    """What ``forget_user`` deleted."""
-
-    sql_rows: dict[str, int] = field(default_factory=dict)
-    redis_keys: int = 0
 
 
 @runtime_checkable

@@ -2,38 +2,27 @@
 "我养了一只猫叫咪咪").
 
 Rules, not the generator: a 135M model invents facts, and a wrong memory is worse than none.
-Facts are stored as text in the language the user spoke, from the templates below
-(:data:`FACT_FORMS`), so :mod:`botcore.memory.answers` can read names back out verbatim.
+Facts are stored as text in the language the user spoke, from the templates in
+:mod:`botcore.memory.fact_forms`, so :mod:`botcore.memory.answers` can read names back out verbatim.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from botcore.i18n import Text
+from botcore.memory.fact_forms import (
+    FACT_EVENT,
+    FACT_HOME,
+    FACT_JOB,
+    FACT_LIKE,
+    FACT_NAME,
+    FACT_PET,
+    FACT_PET_NAMED,
+    ExtractedFact,
+)
+from botcore.memory.facts_zh import extract_facts_zh
 from botcore.safety import is_injection
 from botcore.sentences import has_cjk
-
-
-@dataclass(frozen=True, slots=True)
-class ExtractedFact:
-    """A fact in the third person, plus the user's name when the fact is a name."""
-
-    text: str
-    name: str | None = None
-
-
-FACT_NAME = Text("Their name is {name}.", "用户的名字是{name}。")
-FACT_PET_NAMED = Text("They have a {pet} named {name}.", "用户养了一只{pet}，名叫{name}。")
-FACT_PET = Text("They have a {pet}.", "用户养了一只{pet}。")
-FACT_JOB = Text("They are a {job}.", "用户是{job}。")
-FACT_LIKE = Text("They like {thing}.", "用户喜欢{thing}。")
-FACT_HOME = Text("They live in {place}.", "用户住在{place}。")
-FACT_EVENT = Text("They have an upcoming {event}.", "用户即将有{event}。")
-FACT_FORMS = {"name": FACT_NAME, "pet_named": FACT_PET_NAMED, "pet": FACT_PET, "job": FACT_JOB,
-              "like": FACT_LIKE, "home": FACT_HOME, "event": FACT_EVENT}
-"""How each kind of fact is worded when stored (most specific first, for parsing)."""
 
 _NAME = re.compile(
     r"\b(?:my name is|i am|i'm|im|call me)\s+([A-Z][a-zA-Z0-9\-']{1,30})\b(?![a-z])", re.IGNORECASE
@@ -88,8 +77,6 @@ def extract_facts(text: str) -> list[ExtractedFact]:
         out.append(ExtractedFact(FACT_EVENT.render(
             "en", event=f"{m.group(1).lower()}{m.group(2).rstrip()}")))
     if has_cjk(text):
-        from botcore.memory.facts_zh import extract_facts_zh
-
         out += extract_facts_zh(text)
     # A fact is recalled into every later prompt: one that reads as an instruction is dropped.
     return [f for f in out if not is_injection(f.text) and not (f.name and is_injection(f.name))]

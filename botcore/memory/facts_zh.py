@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from botcore.memory.facts import (
+from botcore.memory.fact_forms import (
     FACT_EVENT,
     FACT_HOME,
     FACT_JOB,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -14,31 +14,18 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now, the only clock the models use."""
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    """Declarative base with a naming convention, so migrations name constraints stably."""
-
-    metadata = MetaData(naming_convention=NAMING)
+# Tables defined next to the code that owns them join Base.metadata here (Alembic, tests).
+from botcore.admin.models import Broadcast as Broadcast
+from botcore.admin.models import Delivery as Delivery
+from botcore.memory.sql_base import NAMING as NAMING
+from botcore.memory.sql_base import Base as Base
+from botcore.memory.sql_base import utcnow as utcnow
 
 
 class User(Base):
@@ -282,5 +269,3 @@ class ChatSettings(Base):
     )
 
 
-# Tables defined next to the code that owns them join Base.metadata here (Alembic, tests).
-from botcore.admin import models as _admin_models  # noqa: E402,F401

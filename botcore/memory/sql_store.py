@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from botcore.errors import StorageError, StorageUnavailable
@@ -769,10 +769,3 @@ class SqlMemory:
         async with self.session() as s:
             s.add(m.AuditLog(actor=actor, action=action, target=target,
                              details=dict(details) if details else None))
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    """True for errors worth retrying (the database is down or restarting)."""
-    return isinstance(exc, StorageUnavailable) or (
-        isinstance(exc, SQLAlchemyError) and getattr(exc, "connection_invalidated", False)
-    )

@@ -45,11 +45,6 @@ class ModelSource:
     location: str
     gguf_file: str | None = None
 
-    @property
-    def is_local(self) -> bool:
-        """True when ``location`` is a folder on this machine."""
-        return Path(self.location).is_dir()
-
 
 def _package_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)

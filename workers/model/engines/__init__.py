@@ -10,7 +10,7 @@ device is a CPU, else ``transformers``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botcore.config import Settings
 from botcore.errors import ConfigError
@@ -18,9 +18,19 @@ from workers.model.engines.base import ENGINES, GenerationEngine
 from workers.model.sources import generator_source
 
 if TYPE_CHECKING:
-    from workers.model.service import ModelService
+    from workers.model.generator import Generator
 
-__all__ = ["ENGINES", "GenerationEngine", "create_engine", "gguf_path", "resolve_engine"]
+
+class GeneratorOwner(Protocol):
+    """What the ``transformers`` engine needs from a model service (typed here rather than by
+    importing :class:`workers.model.service.ModelService`, which imports this package)."""
+
+    @property
+    def generator(self) -> Generator:
+        """The loaded generator (loaded on first access)."""
+        ...
+
+__all__ = ["ENGINES", "GenerationEngine", "GeneratorOwner", "create_engine", "gguf_path", "resolve_engine"]
 
 
 def gguf_path(settings: Settings) -> Path | None:
@@ -72,7 +82,7 @@ def _standalone_generator(settings: Settings) -> Any:
     return load
 
 
-def create_engine(settings: Settings, service: ModelService | None = None,
+def create_engine(settings: Settings, service: GeneratorOwner | None = None,
                   name: str | None = None, **overrides: Any) -> GenerationEngine:
     """Build (not start) the configured engine.
 
