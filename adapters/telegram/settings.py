@@ -26,7 +26,7 @@ ADMIN_STATUSES = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR})
 
 
 class ChatSettingsStore(Protocol):
-    """The part of :class:`botcore.memory.sql_store.SqlMemory` this module needs."""
+    """The part of :class:`botcore.memory.stores.AdminStore` this module needs."""
 
     async def get_chat_settings(self, platform: str, chat_id: str) -> dict[str, Any]:
         """Settings of one chat ({} when none)."""

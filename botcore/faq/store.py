@@ -9,11 +9,11 @@ from sqlalchemy import delete, func, select
 from botcore.errors import StorageError
 from botcore.faq.formats import FaqRecord
 from botcore.memory import sql_models as m
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.sql_common import SqlStoreBase
 from botcore.messages import ConversationKey
 
 
-async def upsert_entries(store: SqlMemory, records: Iterable[FaqRecord]) -> int:
+async def upsert_entries(store: SqlStoreBase, records: Iterable[FaqRecord]) -> int:
     """Insert or replace entries (their phrasings are replaced too); returns the count."""
     n = 0
     async with store.session() as s:
@@ -32,7 +32,7 @@ async def upsert_entries(store: SqlMemory, records: Iterable[FaqRecord]) -> int:
     return n
 
 
-async def all_entries(store: SqlMemory) -> list[FaqRecord]:
+async def all_entries(store: SqlStoreBase) -> list[FaqRecord]:
     """Every entry with its phrasings, ordered by id."""
     async with store.session() as s:
         entries = (await s.execute(select(m.FaqEntry).order_by(m.FaqEntry.id))).scalars().all()
@@ -43,7 +43,7 @@ async def all_entries(store: SqlMemory) -> list[FaqRecord]:
     return [FaqRecord(e.id, e.answer, by_id.get(e.id, []), e.tags, e.url) for e in entries]
 
 
-async def revision(store: SqlMemory) -> tuple[int, str]:
+async def revision(store: SqlStoreBase) -> tuple[int, str]:
     """A cheap fingerprint of the knowledge base (changes when entries change)."""
     async with store.session() as s:
         row = (await s.execute(
@@ -53,7 +53,7 @@ async def revision(store: SqlMemory) -> tuple[int, str]:
     return int(row[0] or 0), str(row[1])
 
 
-async def create_escalation(store: SqlMemory, key: ConversationKey, user_id: str,
+async def create_escalation(store: SqlStoreBase, key: ConversationKey, user_id: str,
                             question: str) -> int:
     """Hand a question to a human: an open escalation row admins see in `botctl escalations`."""
     async with store.session() as s:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from botcore.memory.base import ShortTermMemory
 from botcore.memory.identity import revoke_link
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import PrivacyStore
 from botcore.messages import ConversationKey
 
 
@@ -27,7 +27,7 @@ async def erase_short_term(short: ShortTermMemory, identities: Sequence[tuple[st
     return keys
 
 
-async def erase_user(sql: SqlMemory, short: ShortTermMemory, platform: str,
+async def erase_user(sql: PrivacyStore, short: ShortTermMemory, platform: str,
                      user_id: str) -> dict[str, int]:
     """Erase ``platform:user_id`` and the identities linked to it; counts per table and of
     short-term keys.
