@@ -17,6 +17,7 @@ import redis
 from botcore.inference.celery_config import DEAD_LETTERS, DELIVERY_PREFIX, MAX_DELIVERIES
 from botcore.inference.payloads import ChatTurn, GenerateRequest, GenerateResult
 from tests.conftest import REDIS_URL, make_settings, need
+from workers import runtime as runtime_module
 from workers import tasks
 from workers.instant_sync import InstantService
 
@@ -77,7 +78,7 @@ def own_redis() -> Iterator[str]:
 def worker_runtime(tmp_path: Path, own_redis: str, model: Model,
                    monkeypatch: pytest.MonkeyPatch) -> Iterator[tasks.WorkerRuntime]:
     rt = tasks.WorkerRuntime(make_settings(tmp_path, redis_url=own_redis), service=model)
-    monkeypatch.setattr(tasks, "_runtime", rt)
+    monkeypatch.setattr(runtime_module, "_runtime", rt)
     yield rt
     rt.collector.close()
     rt.redis.close()

@@ -19,6 +19,7 @@ from botcore.inference.payloads import GenerationStatus
 from tests.conftest import REDIS_URL, make_settings, need, run_blocking
 from tests.workers.engines.test_seam import SlowEngine
 from tests.workers.test_tasks import Channel, payload
+from workers import runtime as runtime_module
 from workers import tasks
 from workers.instant_sync import InstantService
 from workers.model.engines.host import EngineHost
@@ -48,7 +49,7 @@ def test_a_request_waiting_for_a_slot_is_reported_queued_then_admitted(
         tmp_path: Path, own_redis: str, monkeypatch: pytest.MonkeyPatch) -> None:
     service = EngineService()
     rt = tasks.WorkerRuntime(make_settings(tmp_path, redis_url=own_redis), service=service)
-    monkeypatch.setattr(tasks, "_runtime", rt)
+    monkeypatch.setattr(runtime_module, "_runtime", rt)
     channel = Channel(rt.redis, f"botcore:out:queue-{RUN}")
     try:
         outcomes: dict[str, str] = {}
