@@ -277,8 +277,11 @@ class DialogueManager:
             self._heartbeat = asyncio.create_task(self._beat(), name="botcore-heartbeat")
 
     async def _beat(self) -> None:
+        me = asyncio.current_task()
         every = min(HEARTBEAT_S, max(0.5, self.settings.handoff_timeout_s / 4))
-        while True:
+        # A cancellation swallowed somewhere below (a sweep's storage call) must still end the
+        # loop, or closing the event loop waits for it forever.
+        while me is None or not me.cancelling():
             await self._soft(self.short.set_claim(f"alive:{self.instance}", "1",
                                                   HEARTBEAT_S * 3), None)
             try:

@@ -76,7 +76,7 @@ def runtime(pg_ready: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     redis.Redis.from_url(FUZZ_REDIS).flushdb()
     settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("fuzz"),  # type: ignore[call-arg]
                         database_url=pg_ready, redis_url=FUZZ_REDIS, executor="instant",
-                        rate_limit_user=10**6, rate_limit_chat=10**6)
+                        rate_limit_user=100_000, rate_limit_chat=100_000)
     loop = asyncio.new_event_loop()
     cm = open_runtime(settings)
     rt = loop.run_until_complete(cm.__aenter__())
