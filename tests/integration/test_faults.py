@@ -127,7 +127,7 @@ def test_a_worker_killed_mid_generation_is_replaced_and_the_message_answered_onc
         async def main() -> list[OutgoingMessage]:
             nonlocal second
             async with open_runtime(settings_for(env)) as rt:
-                turn = asyncio.create_task(rt.manager.handle(msg("kill", "k1", "are you there?")))
+                turn = asyncio.create_task(rt.manager.handle(msg("kill", "k1", "tell me a fox story")))
                 await wait_for_text(first.log_path, "botcore.generate[", 20)
                 await asyncio.sleep(0.3)  # inside the 1.5 s "generation"
                 os.kill(first.proc.pid, signal.SIGKILL)
@@ -139,9 +139,9 @@ def test_a_worker_killed_mid_generation_is_replaced_and_the_message_answered_onc
         assert first.proc.wait(5) == -signal.SIGKILL
         assert second is not None
         assert "botcore.generate[" in second.log_path.read_text()  # redelivered to the new one
-        assert [o.text for o in out] == ["You said: are you there?"]
+        assert [o.text for o in out] == ["You said: tell me a fox story"]
         assert rows(env["BOTCORE_DATABASE_URL"], "kill") == [
-            ("user", "are you there?"), ("assistant", "You said: are you there?")]
+            ("user", "tell me a fox story"), ("assistant", "You said: tell me a fox story")]
     finally:
         first.stop()
         if second is not None:
