@@ -33,6 +33,7 @@ from botcore.dialogue.protocols import TurnHandler
 from botcore.errors import AdapterError
 from botcore.memory.sql_store import SqlMemory
 from botcore.messages import ChatType, IncomingMessage, OutgoingMessage
+from botcore.ordering import KeyedOrder
 
 log = logging.getLogger(__name__)
 
@@ -51,34 +52,6 @@ class AdapterStats:
     api_calls: int = 0
     overhead_s: float = 0.0
     """Time spent in the adapter itself (everything but the dialogue manager), summed."""
-
-
-class _KeyedLocks:
-    """One FIFO lock per key, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    async def __call__(self, key: str) -> asyncio.Lock:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            await lock.acquire()
-        except BaseException:  # cancelled while waiting: give up our place
-            self._forget(key)
-            raise
-        return lock
-
-    def _forget(self, key: str) -> None:
-        lock, users = self._locks[key]
-        if users <= 1:
-            del self._locks[key]
-        else:
-            self._locks[key] = (lock, users - 1)
-
-    def release(self, key: str) -> None:
-        self._locks[key][0].release()
-        self._forget(key)
 
 
 class TelegramAdapter:
@@ -142,7 +115,7 @@ class TelegramAdapter:
         self._capacity = asyncio.Event()
         self._capacity.set()
         self._stopping = asyncio.Event()
-        self._locks = _KeyedLocks()
+        self._order = KeyedOrder()
         self._started = False
         self.chat_settings = chat_settings
         self.outbox: OutboxLoop | None = None
@@ -263,14 +236,13 @@ class TelegramAdapter:
             )
         key = f"{msg.chat_id}:{msg.thread_id}:{msg.user_id}"
         t_lock = time.perf_counter()
-        await self._locks(key)  # first await: turns of a conversation keep arrival order
         try:
-            waited = time.perf_counter()
-            in_manager = await self._turn(msg)
-            end = time.perf_counter()
-            self.stats.overhead_s += (t_lock - t0) + (end - waited) - in_manager
+            async with self._order(key):  # first await: turns of a conversation keep arrival order
+                waited = time.perf_counter()
+                in_manager = await self._turn(msg)
+                end = time.perf_counter()
+                self.stats.overhead_s += (t_lock - t0) + (end - waited) - in_manager
         finally:
-            self._locks.release(key)
             if answering is not None:
                 await answering
 

@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -59,6 +59,7 @@ from botcore.messages import (
     OutgoingMessage,
     PrivateDelivery,
 )
+from botcore.ordering import KeyedOrder
 from botcore.safety import (
     ABUSE_PAUSE,
     ABUSE_REPLY,
@@ -146,7 +147,7 @@ class DialogueManager:
         self._background: set[asyncio.Task[Any]] = set()
         self.instance = uuid.uuid4().hex[:16]
         self._heartbeat: asyncio.Task[None] | None = None
-        self._order: dict[str, asyncio.Lock] = {}
+        self._order = KeyedOrder()
         self._chat_cfg: TTLCache[tuple[str, str], dict[str, Any]] = TTLCache(CHAT_SETTINGS_TTL_S)
         self._users: TTLCache[tuple[str, str], UserRecord] = TTLCache(CACHE_TTL_S)
         self._recall: TTLCache[tuple[str, str, str], RecallContext] = TTLCache(CACHE_TTL_S)
@@ -229,14 +230,8 @@ class DialogueManager:
                 self._in_order(key):
             return await self._handle(message, key, stream, started)
 
-    @asynccontextmanager
-    async def _in_order(self, key: ConversationKey) -> AsyncIterator[None]:
-        name = str(key)
-        lock = self._order.setdefault(name, asyncio.Lock())
-        async with lock:
-            yield
-        if not lock.locked() and not getattr(lock, "_waiters", None):
-            self._order.pop(name, None)
+    def _in_order(self, key: ConversationKey) -> AbstractAsyncContextManager[None]:
+        return self._order(str(key))
 
     async def _handle(self, message: IncomingMessage, key: ConversationKey,
                       stream: ReplyStream | None, started: float) -> list[OutgoingMessage]:
