@@ -1,13 +1,16 @@
 """Slash commands: each one defers at once, then answers through the dialogue manager by followup.
 
-``/ask``, ``/mode``, ``/quiz``, ``/faq``, ``/forget``, ``/export``, ``/memory`` and ``/help`` become
-the equivalent text command (``/ask text`` becomes ``text`` itself), so they share every rule of the
-dialogue manager. ``/settings`` (guild only, Manage Server permission) edits the per-guild settings.
+Every command users may see in :mod:`botcore.dialogue.command_registry` becomes a slash command
+that runs the equivalent text command (its one argument, if any, becomes an option), so they share
+every rule of the dialogue manager; a private or quiet command answers ephemerally. ``/ask`` (Discord
+only) sends its text as an ordinary message. ``/settings`` (guild only, Manage Server permission)
+edits the per-guild settings.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 import discord
@@ -17,34 +20,23 @@ from adapters.discord.guild_settings import GuildSettings, GuildSettingsCache
 from adapters.discord.sinks import NO_MENTIONS
 from botcore.chat_settings import parse_change
 from botcore.config import SKILLS
+from botcore.dialogue import command_registry as registry
 from botcore.i18n import Text
 
-_ = app_commands.locale_str
-"""Command texts are the English of a :class:`~botcore.i18n.Text`; the tree's
-:class:`~adapters.discord.i18n.CatalogTranslator` gives Discord the Chinese."""
+
+def _(text: Text) -> app_commands.locale_str:
+    """A command text for Discord: its English, carrying the :class:`~botcore.i18n.Text` so the
+    tree's :class:`~adapters.discord.i18n.CatalogTranslator` gives Discord the Chinese."""
+    return app_commands.locale_str(text.en, text=text)
+
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["auto", "companion", "tutor", "faq", "assistant"]
 Skill = Literal["companion", "tutor", "faq", "assistant"]
 
-PRIVATE_COMMANDS = frozenset({"forget", "export", "memory", "help"})
-"""Commands whose answers only the caller sees (ephemeral)."""
-
 ASK = Text("Ask me anything", "问我任何问题")
 ASK_QUESTION = Text("Your question or message", "你的问题或消息")
-MODE = Text("Pin a skill for this conversation (auto: I choose)", "为这段对话固定一种技能（auto：由我选择）")
-MODE_SKILL = Text("companion, tutor, faq, assistant, or auto", "companion、tutor、faq、assistant 或 auto")
-QUIZ = Text("Start a quiz", "开始一个测验")
-QUIZ_TOPIC = Text("What the quiz is about", "测验的主题")
-FAQ = Text("Ask the knowledge base", "在知识库里提问")
-FAQ_QUESTION = Text("Your question (leave empty to list topics)", "你的问题（留空则列出主题）")
-FORGET = Text("Erase everything I stored about you", "删除我保存的关于你的一切")
-EXPORT = Text("Get everything I stored about you as a JSON file", "以 JSON 文件获取我保存的关于你的一切")
-MEMORY = Text("Show what I remember about you", "看看我记得关于你的哪些事")
-HELP = Text("What I can do", "我能做什么")
-SETTINGS = Text("Server settings of the bot (Manage Server permission)",
-                "机器人在本服务器的设置（需要“管理服务器”权限）")
 ONLY_SERVERS = Text("Settings exist only in servers.", "设置只在服务器里可用。")
 NEED_MANAGE = Text("You need the **Manage Server** permission for that.",
                    "这需要 **管理服务器** 权限。")
@@ -76,37 +68,44 @@ class CommandRunner(Protocol):
 
 
 def install_commands(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
-    """Register every botcore slash command on ``tree``."""
+    """Register ``/ask`` and every slash command of the command registry on ``tree``."""
 
-    @tree.command(name="ask", description=_(ASK.en))
-    @app_commands.describe(question=_(ASK_QUESTION.en))
+    @tree.command(name="ask", description=_(ASK))
+    @app_commands.describe(question=_(ASK_QUESTION))
     async def ask(interaction: discord.Interaction[Any], question: str) -> None:
         await runner.run_command(interaction, question, ephemeral=False)
 
-    @tree.command(name="mode", description=_(MODE.en))
-    @app_commands.describe(skill=_(MODE_SKILL.en))
-    async def mode(interaction: discord.Interaction[Any], skill: Mode) -> None:
-        await runner.run_command(interaction, f"/mode {skill}", ephemeral=False)
+    for spec in registry.menu():
+        if spec.platform:
+            tree.add_command(PLATFORM_COMMANDS[spec.name](runner, spec))
+        else:
+            tree.add_command(slash_command(runner, spec))
 
-    @tree.command(name="quiz", description=_(QUIZ.en))
-    @app_commands.describe(topic=_(QUIZ_TOPIC.en))
-    async def quiz(interaction: discord.Interaction[Any], topic: str | None = None) -> None:
-        await runner.run_command(interaction, _join("/quiz", topic), ephemeral=False)
 
-    @tree.command(name="faq", description=_(FAQ.en))
-    @app_commands.describe(question=_(FAQ_QUESTION.en))
-    async def faq(interaction: discord.Interaction[Any], question: str | None = None) -> None:
-        await runner.run_command(interaction, _join("/faq", question), ephemeral=False)
+def slash_command(runner: CommandRunner, spec: registry.Command) -> app_commands.Command[Any, ..., None]:
+    """The slash command that runs ``/NAME [argument]`` as text (ephemeral when private or quiet)."""
+    command, ephemeral, arg = f"/{spec.name}", spec.private or spec.quiet, spec.argument
+    if arg is None:
+        async def plain(interaction: discord.Interaction[Any]) -> None:
+            await runner.run_command(interaction, command, ephemeral=ephemeral)
 
-    for name, description in (
-        ("forget", FORGET),
-        ("export", EXPORT),
-        ("memory", MEMORY),
-        ("help", HELP),
-    ):
-        tree.add_command(_simple_command(runner, name, description))
+        return app_commands.Command(name=spec.name, description=_(spec.summary), callback=plain)
+    if arg.required:
+        async def required(interaction: discord.Interaction[Any], argument: str) -> None:
+            await runner.run_command(interaction, _join(command, argument), ephemeral=ephemeral)
 
-    tree.add_command(SettingsGroup(runner))
+        callback: Any = required
+    else:
+        async def optional(interaction: discord.Interaction[Any], argument: str | None = None) -> None:
+            await runner.run_command(interaction, _join(command, argument), ephemeral=ephemeral)
+
+        callback = optional
+    callback = app_commands.rename(argument=arg.name)(callback)
+    callback = app_commands.describe(argument=_(arg.description))(callback)
+    if arg.choices:
+        callback = app_commands.choices(
+            argument=[app_commands.Choice(name=c, value=c) for c in arg.choices])(callback)
+    return app_commands.Command(name=spec.name, description=_(spec.summary), callback=callback)
 
 
 def _locale(interaction: discord.Interaction[Any]) -> str | None:
@@ -119,22 +118,13 @@ def _join(command: str, argument: str | None) -> str:
     return f"{command} {argument}" if argument else command
 
 
-def _simple_command(
-    runner: CommandRunner, name: str, description: Text
-) -> app_commands.Command[Any, ..., None]:
-    async def callback(interaction: discord.Interaction[Any]) -> None:
-        await runner.run_command(interaction, f"/{name}", ephemeral=name in PRIVATE_COMMANDS)
-
-    return app_commands.Command(name=name, description=_(description.en), callback=callback)
-
-
 class SettingsGroup(app_commands.Group):
     """``/settings …``: per-guild settings, for members with the Manage Server permission."""
 
-    def __init__(self, runner: CommandRunner) -> None:
+    def __init__(self, runner: CommandRunner, spec: registry.Command) -> None:
         super().__init__(
-            name="settings",
-            description=_(SETTINGS.en),
+            name=spec.name,
+            description=_(spec.summary),
             guild_only=True,
             allowed_contexts=app_commands.AppCommandContext(guild=True),
             default_permissions=discord.Permissions(manage_guild=True),
@@ -161,7 +151,7 @@ class SettingsGroup(app_commands.Group):
         lang = _locale(interaction)
         await self._reply(interaction, SAVED.render(lang, settings=settings.describe(lang)))
 
-    @app_commands.command(name="show", description=_(SHOW.en))
+    @app_commands.command(name="show", description=_(SHOW))
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         """Show the current settings."""
         guild = await self._begin(interaction)
@@ -169,8 +159,8 @@ class SettingsGroup(app_commands.Group):
             settings = await self.runner.guild_settings.get(guild)
             await self._reply(interaction, settings.describe(_locale(interaction)))
 
-    @app_commands.command(name="channel", description=_(CHANNEL.en))
-    @app_commands.describe(enabled=_(CHANNEL_ENABLED.en), channel=_(CHANNEL_CHANNEL.en))
+    @app_commands.command(name="channel", description=_(CHANNEL))
+    @app_commands.describe(enabled=_(CHANNEL_ENABLED), channel=_(CHANNEL_CHANNEL))
     async def channel(
         self,
         interaction: discord.Interaction[Any],
@@ -185,8 +175,8 @@ class SettingsGroup(app_commands.Group):
         settings = await self.runner.guild_settings.set_channel(guild, str(target), enabled)
         await self._done(interaction, settings)
 
-    @app_commands.command(name="persona", description=_(PERSONA.en))
-    @app_commands.describe(text=_(PERSONA_TEXT.en))
+    @app_commands.command(name="persona", description=_(PERSONA))
+    @app_commands.describe(text=_(PERSONA_TEXT))
     async def persona(self, interaction: discord.Interaction[Any], text: str | None = None) -> None:
         """Set or reset the persona."""
         guild = await self._begin(interaction)
@@ -195,7 +185,7 @@ class SettingsGroup(app_commands.Group):
             settings = await self.runner.guild_settings.update(guild, {"persona": value})
             await self._done(interaction, settings)
 
-    @app_commands.command(name="skill", description=_(SKILL.en))
+    @app_commands.command(name="skill", description=_(SKILL))
     async def skill(self, interaction: discord.Interaction[Any], skill: Mode) -> None:
         """Set the default skill (``auto`` resets it)."""
         guild = await self._begin(interaction)
@@ -204,8 +194,8 @@ class SettingsGroup(app_commands.Group):
             settings = await self.runner.guild_settings.update(guild, {"default_skill": value})
             await self._done(interaction, settings)
 
-    @app_commands.command(name="skills", description=_(SKILLS_DESC.en))
-    @app_commands.describe(skills=_(SKILLS_ARG.en))
+    @app_commands.command(name="skills", description=_(SKILLS_DESC))
+    @app_commands.describe(skills=_(SKILLS_ARG))
     async def skills(self, interaction: discord.Interaction[Any], skills: str) -> None:
         """Limit the skills (within ``BOTCORE_SKILLS``)."""
         guild = await self._begin(interaction)
@@ -218,10 +208,16 @@ class SettingsGroup(app_commands.Group):
             return
         await self._done(interaction, await self.runner.guild_settings.update(guild, values))
 
-    @app_commands.command(name="memory", description=_(MEMORY_SCOPE.en))
+    @app_commands.command(name="memory", description=_(MEMORY_SCOPE))
     async def memory(self, interaction: discord.Interaction[Any], scope: Literal["user", "shared"]) -> None:
         """Set the memory scope."""
         guild = await self._begin(interaction)
         if guild is not None:
             settings = await self.runner.guild_settings.update(guild, {"memory_scope": scope})
             await self._done(interaction, settings)
+
+
+PLATFORM_COMMANDS: dict[str, Callable[[CommandRunner, registry.Command], app_commands.Group]] = {
+    "settings": SettingsGroup,
+}
+"""The registry's commands that Discord answers itself (``Command.platform``), by name."""

@@ -1,7 +1,8 @@
 """Slash command texts in the user's Discord language, from the botcore message catalog.
 
-Command descriptions are declared as ``app_commands.locale_str(SOME_TEXT.en)``; this translator
-answers Discord's Simplified Chinese locale with the matching :class:`~botcore.i18n.Text`'s
+Command descriptions are declared as ``app_commands.locale_str(SOME_TEXT.en, text=SOME_TEXT)``
+(plain ``locale_str(SOME_TEXT.en)`` works too: it is looked up in the catalog by its English); this
+translator answers Discord's Simplified Chinese locale with that :class:`~botcore.i18n.Text`'s
 Chinese, so ``tree.sync()`` uploads both languages.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from botcore.i18n import catalog
+from botcore.i18n import Text, catalog
 
 CHINESE = frozenset({discord.Locale.chinese})
 """Discord locales answered in Simplified Chinese (``zh-CN``; ``zh-TW`` is Traditional)."""
@@ -24,6 +25,9 @@ class CatalogTranslator(app_commands.Translator):
         """The Chinese of ``string`` for a Chinese locale, else None (Discord shows English)."""
         if locale not in CHINESE:
             return None
+        declared = string.extras.get("text")
+        if isinstance(declared, Text):
+            return declared.zh
         for text in catalog():
             if text.en == string.message:
                 return text.zh

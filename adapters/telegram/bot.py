@@ -7,31 +7,16 @@ from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from adapters.telegram.ratelimit import ChatRateLimiter
+from botcore.dialogue import command_registry as registry
 from botcore.errors import ConfigError
-from botcore.i18n import Text
 
 OFFICIAL_API = "https://api.telegram.org"
 
-COMMAND_TEXTS: tuple[tuple[str, Text], ...] = (
-    ("start", Text("Say hello and see what I can do", "打个招呼，看看我能做什么")),
-    ("help", Text("How to talk to me", "怎么和我聊天")),
-    ("mode", Text("Pick a skill: companion, tutor, faq, assistant or auto",
-                  "选择技能：companion、tutor、faq、assistant 或 auto")),
-    ("reset", Text("Start a fresh conversation", "开始一段新的对话")),
-    ("forget", Text("Erase everything I know about you", "删除我知道的关于你的一切")),
-    ("export", Text("Get your data as a JSON file", "以 JSON 文件获取你的数据")),
-    ("memory", Text("What I remember about you", "我记得的关于你的事")),
-    ("quiz", Text("Quiz me on a topic", "来一个某个主题的小测验")),
-    ("progress", Text("Your tutoring progress", "你的学习进度")),
-    ("feedback", Text("Tell the team what you think", "告诉团队你的想法")),
-    ("human", Text("Talk to a person from the team", "转人工：联系团队的工作人员")),
-    ("settings", Text("Group settings (group admins)", "群设置（群管理员）")),
-)
-
 
 def commands(lang: str | None = None) -> tuple[BotCommand, ...]:
-    """The command menu in ``lang`` (``setMyCommands`` once per language at start)."""
-    return tuple(BotCommand(name, text.render(lang)) for name, text in COMMAND_TEXTS)
+    """The command menu in ``lang`` (``setMyCommands`` once per language at start): every
+    command users may see, from :mod:`botcore.dialogue.command_registry`."""
+    return tuple(BotCommand(c.name, c.summary.render(lang)) for c in registry.menu())
 
 
 COMMANDS: tuple[BotCommand, ...] = commands("en")

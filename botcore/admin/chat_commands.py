@@ -19,6 +19,7 @@ from botcore.admin import users as us
 from botcore.admin.audience import Audience
 from botcore.admin.durations import since as parse_since
 from botcore.config import Settings
+from botcore.dialogue.command_registry import ADMIN_NAMES, admin_help_text
 from botcore.errors import ConfigError, InputError
 from botcore.i18n import Text, language_of
 from botcore.memory.base import ShortTermMemory
@@ -29,23 +30,6 @@ log = logging.getLogger(__name__)
 
 REFUSED = Text("Sorry, /admin is only for this bot's administrators.",
                "抱歉，/admin 只供这个机器人的管理员使用。")
-HELP = Text("""Admin commands:
-/admin stats [7d] — usage statistics for a window (default 7d)
-/admin broadcast all|telegram|discord TEXT — send an announcement to every active user
-/admin status ID — delivery counts of a broadcast
-/admin escalations — open questions waiting for a human
-/admin reply ID TEXT — answer an escalation (the user gets it from the bot)
-/admin resolve ID — close an escalation without answering
-/admin user USER — what is stored about a user (platform:user_id or a name)
-/admin block USER | /admin unblock USER — pause or resume the bot for a user""", """管理命令：
-/admin stats [7d] — 一段时间内的使用统计（默认 7d）
-/admin broadcast all|telegram|discord 文本 — 向所有活跃用户发送公告
-/admin status ID — 一次广播的送达情况
-/admin escalations — 等待人工处理的问题
-/admin reply ID 文本 — 回复一个转人工的问题（用户会从机器人那里收到）
-/admin resolve ID — 不回复，直接关闭一个转人工的问题
-/admin user 用户 — 查看保存的某个用户的数据（platform:user_id 或名字）
-/admin block 用户 | /admin unblock 用户 — 暂停或恢复某个用户的机器人服务""")
 BROADCAST_QUEUED = Text("Broadcast #{id} queued for {queued} users ({skipped} blocked or inactive "
                         "skipped). /admin status {id} shows progress.",
                         "广播 #{id} 已排队发给 {queued} 个用户（跳过 {skipped} 个已屏蔽或不活跃的）。"
@@ -140,7 +124,9 @@ async def _run(settings: Settings, sql: SqlMemory, short: ShortTermMemory, actor
                rest: str, lang: str = "en") -> tuple[str, str, str | None, dict[str, object] | None]:
     """(reply, audit action, audit target, audit details) of one admin command."""
     if sub in ("", "help"):
-        return HELP.render(lang), "admin.help", None, None
+        return admin_help_text(lang), "admin.help", None, None
+    if sub not in ADMIN_NAMES:  # the subcommands are declared in botcore.dialogue.command_registry
+        raise InputError(f"unknown admin command {sub[:40]!r}. Type /admin help.")
     if sub == "stats":
         stats = await st.compute_stats(sql, parse_since(rest or "7d"))
         return st.summary_text(stats), "admin.stats", None, {"since": rest or "7d"}

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from botcore.config import SKILLS
+from botcore.dialogue import command_registry as registry
 from botcore.dialogue import commands as cmd
+from botcore.dialogue.command_registry import Where
 from botcore.dialogue.session import TurnSession
 from botcore.faq.index import FaqIndex
 from botcore.handoff.service import ASKED_HUMAN, NOTED, Handoff
@@ -121,6 +124,10 @@ BUTTON_EXPIRED = Text("That button has expired. Type /help to see what I can do.
                       "这个按钮已经失效了。输入 /help 看看我能做什么。")
 
 
+Handler = Callable[[IncomingMessage, ConversationKey, str, str], Awaitable[cmd.CommandResult]]
+"""A command's handler: ``(message, conversation, command name, argument text) → answer``."""
+
+
 class RouterHost(TurnSession, Protocol):
     """What the router needs from the dialogue manager beyond a :class:`TurnSession` (typed here
     so the router never imports the manager, which imports the router)."""
@@ -154,69 +161,106 @@ class CommandRouter:
 
     def __init__(self, manager: RouterHost) -> None:
         self.m = manager
+        self._handlers = self._dispatch_table()
+        missing = {c.key for c in registry.COMMANDS if c.key} - set(self._handlers)
+        if missing:
+            raise TypeError(f"commands declared without a handler: {sorted(missing)}")
 
     async def command(self, message: IncomingMessage, key: ConversationKey,
                       text: str) -> cmd.CommandResult:
-        """Run one command; unknown ones get a clear reply."""
+        """Run one command, dispatched by its declaration in :mod:`command_registry`; unknown
+        ones (and those a platform adapter answers) get a clear reply."""
+        name, args = cmd.parse_command(text)
+        spec = registry.find(name)
+        handler = self._handlers.get(spec.key or "") if spec is not None else None
+        if spec is None or handler is None:
+            return cmd.CommandResult(cmd.UNKNOWN_COMMAND.render(language_of(message),
+                                                                name=name[:40] or "?"))
+        result = await handler(message, key, name, args)
+        if spec.private and (spec.where is not Where.PRIVATE
+                             or message.chat_type is ChatType.PRIVATE):
+            result.private = True  # a private-chat-only command's refusal in a group is public
+        return result
+
+    def _dispatch_table(self) -> dict[str, Handler]:
+        """Handler key (:attr:`~botcore.dialogue.command_registry.Command.key`) → handler."""
+        return {
+            "start": self._help, "help": self._help, "staff": self._staff, "human": self._human,
+            "mode": self._mode, "hint": self._hint, "reset": self._reset, "forget": self._forget,
+            "export": self._export, "memory": self._memory, "quiz": self._quiz, "faq": self._faq,
+            "progress": self._progress, "consent": self._consent, "link": self._link,
+            "unlink": self._unlink, "feedback": self._feedback, "admin": self._admin,
+        }
+
+    async def _help(self, message: IncomingMessage, key: ConversationKey, name: str,
+                    args: str) -> cmd.CommandResult:
+        lang = language_of(message)
+        who = message.user_name or ""
+        greeting = cmd.GREETING.render(lang, name=(", " + who if lang == "en" else "，" + who)
+                                       if who else "")
+        return cmd.CommandResult((greeting if name == "start" else "") + registry.help_text(lang))
+
+    async def _staff(self, message: IncomingMessage, key: ConversationKey, name: str,
+                     args: str) -> cmd.CommandResult:
+        return cmd.CommandResult(await self.m.handoff.staff_command(message, name, args))
+
+    async def _human(self, message: IncomingMessage, key: ConversationKey, name: str,
+                     args: str) -> cmd.CommandResult:
+        esc = await self.m.handoff.open(message, key, args or "/human", "user")
+        return cmd.CommandResult((ASKED_HUMAN if esc is not None else NOTED).render(
+            language_of(message)))
+
+    async def _mode(self, message: IncomingMessage, key: ConversationKey, name: str,
+                    args: str) -> cmd.CommandResult:
         m = self.m
         lang = language_of(message)
-        name, args = cmd.parse_command(text)
         state = await m._state(key)
-        if name in {"start", "help"}:
-            who = message.user_name or ""
-            greeting = cmd.GREETING.render(lang, name=(", " + who if lang == "en" else "，" + who)
-                                           if who else "")
-            return cmd.CommandResult((greeting if name == "start" else "") + cmd.HELP.render(lang))
-        if name in {"reply", "resolve", "escalations"}:
-            return cmd.CommandResult(await m.handoff.staff_command(message, name, args))
-        if name == "human":
-            esc = await m.handoff.open(message, key, args or "/human", "user")
-            return cmd.CommandResult((ASKED_HUMAN if esc is not None else NOTED).render(lang))
-        if name == "mode":
-            allowed = m.allowed_skills(await m._chat_settings(message))
-            if args.strip().lower() in SKILLS and args.strip().lower() not in allowed:
-                return cmd.CommandResult(SKILL_OFF.render(lang, skills=", ".join(allowed)))
-            mode, reply = cmd.mode_reply(args, state.get("mode"), lang)
-            await m._set_state(key, {"mode": mode, "skill": mode})
-            return cmd.CommandResult(reply)
-        if name == "hint":
-            on = args.lower() not in {"off", "0", "no"}
-            await m._set_state(key, {"hint_mode": "1" if on else None})
-            return cmd.CommandResult((HINT_ON if on else HINT_OFF).render(lang))
-        if name == "reset":
-            await m._sql(lambda: m.sql.reset_conversation(key))
-            await m._soft(m.short.clear(key), None)
-            await m._set_state(key, {"quiz": None, "skill": None})
-            return cmd.CommandResult(RESET.render(lang))
-        if name == "forget":
-            return cmd.forget_confirmation(message.user_ref, lang)
-        if name == "export":
-            data = await m._sql(lambda: m.sql.export_user(message.platform, message.user_id))
-            return cmd.CommandResult(EXPORT.render(lang),
-                                     file=cmd.export_file(message.user_ref, data), private=True)
-        if name == "memory":
-            result = await self._memory(message, args)
-            result.private = True
-            return result
-        if name == "quiz":
-            return await self.start_quiz(message, key, args)
-        if name == "faq":
-            return await self._faq(args, lang)
-        if name == "progress":
-            return await self._progress(message)
-        if name == "consent":
-            return await self._consent(message, args)
-        if name == "link":
-            return await self._link(message, args)
-        if name == "unlink":
-            return await self._unlink(message)
-        if name == "feedback":
-            return cmd.CommandResult(FEEDBACK.render(lang))
-        if name == "admin":
-            return cmd.CommandResult(await m.admin(message, args))
-        return cmd.CommandResult(cmd.UNKNOWN_COMMAND.render(lang, name=name[:40] or "?"))
+        allowed = m.allowed_skills(await m._chat_settings(message))
+        if args.strip().lower() in SKILLS and args.strip().lower() not in allowed:
+            return cmd.CommandResult(SKILL_OFF.render(lang, skills=", ".join(allowed)))
+        mode, reply = cmd.mode_reply(args, state.get("mode"), lang)
+        await m._set_state(key, {"mode": mode, "skill": mode})
+        return cmd.CommandResult(reply)
 
-    async def _memory(self, message: IncomingMessage, args: str) -> cmd.CommandResult:
+    async def _hint(self, message: IncomingMessage, key: ConversationKey, name: str,
+                    args: str) -> cmd.CommandResult:
+        on = args.lower() not in {"off", "0", "no"}
+        await self.m._set_state(key, {"hint_mode": "1" if on else None})
+        return cmd.CommandResult((HINT_ON if on else HINT_OFF).render(language_of(message)))
+
+    async def _reset(self, message: IncomingMessage, key: ConversationKey, name: str,
+                     args: str) -> cmd.CommandResult:
+        m = self.m
+        await m._sql(lambda: m.sql.reset_conversation(key))
+        await m._soft(m.short.clear(key), None)
+        await m._set_state(key, {"quiz": None, "skill": None})
+        return cmd.CommandResult(RESET.render(language_of(message)))
+
+    async def _export(self, message: IncomingMessage, key: ConversationKey, name: str,
+                      args: str) -> cmd.CommandResult:
+        m = self.m
+        data = await m._sql(lambda: m.sql.export_user(message.platform, message.user_id))
+        return cmd.CommandResult(EXPORT.render(language_of(message)),
+                                 file=cmd.export_file(message.user_ref, data))
+
+    async def _forget(self, message: IncomingMessage, key: ConversationKey, name: str,
+                      args: str) -> cmd.CommandResult:
+        return cmd.forget_confirmation(message.user_ref, language_of(message))
+
+    async def _feedback(self, message: IncomingMessage, key: ConversationKey, name: str,
+                        args: str) -> cmd.CommandResult:
+        return cmd.CommandResult(FEEDBACK.render(language_of(message)))
+
+    async def _quiz(self, message: IncomingMessage, key: ConversationKey, name: str,
+                    args: str) -> cmd.CommandResult:
+        return await self.start_quiz(message, key, args)
+
+    async def _admin(self, message: IncomingMessage, key: ConversationKey, name: str,
+                     args: str) -> cmd.CommandResult:
+        return cmd.CommandResult(await self.m.admin(message, args))
+
+    async def _memory(self, message: IncomingMessage, key: ConversationKey, name: str,
+                      args: str) -> cmd.CommandResult:
         m = self.m
         lang = language_of(message)
         facts = await m._sql(lambda: m.sql.list_facts(message.platform, message.user_id))
@@ -234,7 +278,9 @@ class CommandRouter:
                           for i, f in enumerate(facts, 1))
         return cmd.CommandResult(MEMORY_LIST.render(lang, lines=lines))
 
-    async def _faq(self, question: str, lang: str) -> cmd.CommandResult:
+    async def _faq(self, message: IncomingMessage, key: ConversationKey, name: str,
+                   args: str) -> cmd.CommandResult:
+        question, lang = args, language_of(message)
         if not question.strip():
             return cmd.CommandResult(FAQ_USAGE.render(lang))
         hit = await self.m.faq.search(question)
@@ -242,7 +288,8 @@ class CommandRouter:
             return cmd.CommandResult(FAQ_NOT_FOUND.render(lang))
         return cmd.CommandResult(hit.answer + (SOURCE.render(lang, url=hit.url) if hit.url else ""))
 
-    async def _consent(self, message: IncomingMessage, args: str) -> cmd.CommandResult:
+    async def _consent(self, message: IncomingMessage, key: ConversationKey, name: str,
+                       args: str) -> cmd.CommandResult:
         m = self.m
         lang = language_of(message)
         choice = args.strip().lower()
@@ -255,7 +302,8 @@ class CommandRouter:
                                                   consent_training=on))
         return cmd.CommandResult((CONSENT_ON if on else CONSENT_OFF).render(lang))
 
-    async def _link(self, message: IncomingMessage, args: str) -> cmd.CommandResult:
+    async def _link(self, message: IncomingMessage, key: ConversationKey, name: str,
+                    args: str) -> cmd.CommandResult:
         m = self.m
         lang = language_of(message)
         if message.chat_type is not ChatType.PRIVATE:
@@ -264,31 +312,32 @@ class CommandRouter:
             return cmd.CommandResult(LINK_PRIVATE_ONLY.render(lang))
         if not args:
             code = await offer_link(m.short, message.platform, message.user_id)
-            return cmd.CommandResult(LINK_CODE.render(lang, code=code), private=True)
+            return cmd.CommandResult(LINK_CODE.render(lang, code=code))
         result = await redeem_link(m.short, m.sql, message.platform, message.user_id, args)
         if result.outcome is LinkOutcome.LOCKED:
-            return cmd.CommandResult(LINK_LOCKED.render(lang), private=True)
+            return cmd.CommandResult(LINK_LOCKED.render(lang))
         if result.outcome is LinkOutcome.OWN:
-            return cmd.CommandResult(LINK_OWN.render(lang), private=True)
+            return cmd.CommandResult(LINK_OWN.render(lang))
         if result.outcome is not LinkOutcome.LINKED or result.target is None:
-            return cmd.CommandResult(LINK_UNKNOWN.render(lang), private=True)
+            return cmd.CommandResult(LINK_UNKNOWN.render(lang))
         m.forget_caches()
         await m._sql(lambda: notify_linked(m.sql, result, message.user_ref,
                                            LINK_NOTICE.render(lang, other=message.user_ref)))
         log.info("link platform=%s outcome=linked", message.platform)
-        return cmd.CommandResult(LINKED.render(lang, target=result.target), private=True)
+        return cmd.CommandResult(LINKED.render(lang, target=result.target))
 
-    async def _unlink(self, message: IncomingMessage) -> cmd.CommandResult:
+    async def _unlink(self, message: IncomingMessage, key: ConversationKey, name: str,
+                      args: str) -> cmd.CommandResult:
         m = self.m
         lang = language_of(message)
         detached = await m._sql(lambda: unlink(m.sql, message.platform, message.user_id))
         m.forget_caches()
         if not detached:
-            return cmd.CommandResult(UNLINK_NONE.render(lang), private=True)
-        return cmd.CommandResult(UNLINK_DONE.render(lang, accounts=", ".join(detached)),
-                                 private=True)
+            return cmd.CommandResult(UNLINK_NONE.render(lang))
+        return cmd.CommandResult(UNLINK_DONE.render(lang, accounts=", ".join(detached)))
 
-    async def _progress(self, message: IncomingMessage) -> cmd.CommandResult:
+    async def _progress(self, message: IncomingMessage, key: ConversationKey, name: str,
+                        args: str) -> cmd.CommandResult:
         m = self.m
         lang = language_of(message)
         rows = await m._sql(lambda: tutoring_store.progress(m.sql, message.platform,

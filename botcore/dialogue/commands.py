@@ -1,4 +1,7 @@
-"""Slash commands: /start /help /mode /reset /forget /export /memory /hint /feedback …"""
+"""What commands answer and the pieces they share: parsing, /mode, bound /forget buttons, /export.
+
+Which commands exist is declared in :mod:`botcore.dialogue.command_registry`.
+"""
 
 from __future__ import annotations
 
@@ -10,46 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from botcore.config import SKILLS
+from botcore.dialogue.command_registry import PRIVATE_ANSWERS
 from botcore.i18n import Text
 from botcore.messages import Button, IncomingMessage, OutgoingFile
 
-HELP = Text("""Here is what I can do:
-• chat with you and remember what you tell me (companion)
-• explain things step by step, quiz you, or give hints (tutor)
-• answer questions from our knowledge base (faq)
-• answer general questions and write poems, stories and code (assistant)
-
-Commands:
-/mode companion|tutor|faq|assistant|auto — pin a skill, or let me choose
-/hint on|off — homework mode: hints instead of answers
-/quiz TOPIC — a short quiz (math, percentages, fractions, equations, units, powers,
-  science, geography, programming, history)
-/progress — your quiz scores
-/link — share one memory between your Telegram and Discord accounts (/unlink undoes it)
-/consent on|off — allow (or not) your chats to help train the bot
-/reset — start a fresh conversation
-/memory — what I remember about you (/memory delete N to remove one)
-/export — download everything I store about you
-/forget — erase everything I store about you
-/help — this message""", """我可以做这些事：
-• 陪你聊天，并记住你告诉我的事情（companion 陪伴）
-• 一步步讲解、给你出题测验或者给提示（tutor 辅导）
-• 根据我们的知识库回答问题（faq 常见问题）
-• 回答一般问题，写诗、写故事、写代码（assistant 助手）
-
-命令：
-/mode companion|tutor|faq|assistant|auto — 固定一种技能，或让我自动选择
-/hint on|off — 作业模式：只给提示，不给答案
-/quiz 主题 — 一个小测验（math 数学、百分数、分数、方程、单位换算、乘方、
-  science 科学、geography 地理、programming 编程、history 历史）
-/progress — 你的测验成绩
-/link — 让你的 Telegram 和 Discord 账号共用一份记忆（/unlink 可撤销）
-/consent on|off — 允许（或不允许）用你的对话来训练机器人
-/reset — 开始一段新的对话
-/memory — 我记得的关于你的事（/memory delete N 删除其中一条）
-/export — 下载我保存的关于你的全部数据
-/forget — 删除我保存的关于你的全部数据
-/help — 显示这条帮助""")
 GREETING = Text("Hi{name}! ", "你好{name}！")
 UNKNOWN_COMMAND = Text("I don't know the command /{name}. Type /help to see what I can do.",
                        "我不认识命令 /{name}。输入 /help 看看我能做什么。")
@@ -80,8 +47,9 @@ class CommandResult:
     """Only the requester may see it: asked in a group, it is delivered privately."""
 
 
-PRIVATE_COMMANDS = frozenset({"memory", "export", "forget", "link", "unlink"})
-"""Commands whose answers only the requester may see (sent privately when asked in a group)."""
+PRIVATE_COMMANDS = PRIVATE_ANSWERS
+"""Commands whose answers only the requester may see (sent privately when asked in a group);
+declared in :mod:`botcore.dialogue.command_registry`."""
 
 
 def is_private_command(text: str) -> bool:

@@ -18,6 +18,7 @@ import pytest
 
 from adapters.discord.adapter import configure_api_base
 from adapters.discord.client import BotcoreClient
+from botcore.dialogue import command_registry as registry
 from botcore.runtime import Runtime, open_runtime
 from tests.adapters.discord_payloads import (
     ANA,
@@ -92,9 +93,9 @@ def followups(fake: FakeDiscord, payload: dict[str, Any]) -> list[Call]:
 async def test_commands_are_synced_at_login(bot: BotcoreClient, fake: FakeDiscord) -> None:
     (sync,) = fake.find("PUT", rf"/api/v10/applications/{APP_ID}/commands")
     commands = {c["name"]: c for c in sync.json}
-    assert set(commands) == {
-        "ask", "mode", "quiz", "faq", "forget", "export", "memory", "help", "settings",
-    }  # fmt: skip
+    assert list(commands) == ["ask", *(c.name for c in registry.menu())]  # declared once
+    assert {"mode", "quiz", "faq", "forget", "export", "memory", "help", "settings", "link",
+            "consent", "progress", "hint", "reset"} <= set(commands)  # fmt: skip
     settings = commands["settings"]
     assert int(settings["default_member_permissions"]) == MANAGE_GUILD
     assert settings["contexts"] == [0]  # guild only

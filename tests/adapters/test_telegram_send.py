@@ -19,6 +19,7 @@ from telegram import Update
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.bot import COMMANDS, api_base_urls, build_bot
 from adapters.telegram.ratelimit import ChatRateLimiter
+from botcore.dialogue import command_registry as registry
 from botcore.errors import ConfigError
 from botcore.messages import Button, IncomingMessage, OutgoingFile, OutgoingMessage
 from tests.adapters import telegram_payloads as p
@@ -89,20 +90,10 @@ async def test_start_checks_the_token_and_registers_the_command_menu(tmp_path: P
     assert [c["command"] for c in chinese["commands"]] == [c.command for c in COMMANDS]
     assert any("对话" in c["description"] for c in chinese["commands"])
     assert [c["command"] for c in commands] == [c.command for c in COMMANDS]
-    assert [c["command"] for c in commands] == [
-        "start",
-        "help",
-        "mode",
-        "reset",
-        "forget",
-        "export",
-        "memory",
-        "quiz",
-        "progress",
-        "feedback",
-        "human",
-        "settings",
-    ]
+    assert [c["command"] for c in commands] == [c.name for c in registry.menu()]
+    assert {"start", "help", "mode", "reset", "forget", "export", "memory", "quiz", "progress",
+            "feedback", "human", "settings", "hint", "faq", "link", "unlink", "consent"} == {
+        c["command"] for c in commands}
     assert h.adapter.me is not None and h.adapter.me.username == p.BOT_USERNAME
     await h.adapter.bot.shutdown()
 
