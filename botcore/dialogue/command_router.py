@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
 
+from botcore.admin.chat_commands import AdminContext, handle_admin_command
 from botcore.config import SKILLS
 from botcore.dialogue import command_registry as registry
 from botcore.dialogue import commands as cmd
 from botcore.dialogue.command_registry import Where
-from botcore.dialogue.session import TurnSession
+from botcore.dialogue.session import Session
 from botcore.faq.index import FaqIndex
 from botcore.handoff.service import ASKED_HUMAN, NOTED, Handoff
 from botcore.i18n import Text, language_of
@@ -128,39 +128,19 @@ Handler = Callable[[IncomingMessage, ConversationKey, str, str], Awaitable[cmd.C
 """A command's handler: ``(message, conversation, command name, argument text) → answer``."""
 
 
-class RouterHost(TurnSession, Protocol):
-    """What the router needs from the dialogue manager beyond a :class:`TurnSession` (typed here
-    so the router never imports the manager, which imports the router)."""
-
-    faq: FaqIndex
-    handoff: Handoff
-
-    def allowed_skills(self, cfg: dict[str, Any]) -> tuple[str, ...]:
-        """Skills that may answer in a chat with settings ``cfg``."""
-        ...
-
-    async def _chat_settings(self, message: IncomingMessage) -> dict[str, Any]:
-        """Per-chat / per-guild settings (cached)."""
-        ...
-
-    async def admin(self, message: IncomingMessage, args: str) -> str:
-        """``/admin …`` (admins only, audited)."""
-        ...
-
-    def forget_caches(self) -> None:
-        """Drop this process's short-lived copies of users and recall."""
-        ...
-
-    async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
-        """Erase a user everywhere; returns counts."""
-        ...
-
-
 class CommandRouter:
-    """Answers ``/commands`` and buttons for the dialogue manager (shares its resilience helpers)."""
+    """Answers ``/commands`` and buttons for the dialogue's stages.
 
-    def __init__(self, manager: RouterHost) -> None:
-        self.m = manager
+    Args:
+        session: the dialogue's stores and the resilience around them.
+        handoff: the human handoff (``/human``, the staff commands).
+        faq: the knowledge base (``/faq``).
+    """
+
+    def __init__(self, session: Session, handoff: Handoff, faq: FaqIndex) -> None:
+        self.s = session
+        self.handoff = handoff
+        self.faq = faq
         self._handlers = self._dispatch_table()
         missing = {c.key for c in registry.COMMANDS if c.key} - set(self._handlers)
         if missing:
@@ -202,44 +182,44 @@ class CommandRouter:
 
     async def _staff(self, message: IncomingMessage, key: ConversationKey, name: str,
                      args: str) -> cmd.CommandResult:
-        return cmd.CommandResult(await self.m.handoff.staff_command(message, name, args))
+        return cmd.CommandResult(await self.handoff.staff_command(message, name, args))
 
     async def _human(self, message: IncomingMessage, key: ConversationKey, name: str,
                      args: str) -> cmd.CommandResult:
-        esc = await self.m.handoff.open(message, key, args or "/human", "user")
+        esc = await self.handoff.open(message, key, args or "/human", "user")
         return cmd.CommandResult((ASKED_HUMAN if esc is not None else NOTED).render(
             language_of(message)))
 
     async def _mode(self, message: IncomingMessage, key: ConversationKey, name: str,
                     args: str) -> cmd.CommandResult:
-        m = self.m
+        s = self.s
         lang = language_of(message)
-        state = await m._state(key)
-        allowed = m.allowed_skills(await m._chat_settings(message))
+        state = await s.state(key)
+        allowed = s.allowed_skills(await s.chat_settings(message))
         if args.strip().lower() in SKILLS and args.strip().lower() not in allowed:
             return cmd.CommandResult(SKILL_OFF.render(lang, skills=", ".join(allowed)))
         mode, reply = cmd.mode_reply(args, state.get("mode"), lang)
-        await m._set_state(key, {"mode": mode, "skill": mode})
+        await s.set_state(key, {"mode": mode, "skill": mode})
         return cmd.CommandResult(reply)
 
     async def _hint(self, message: IncomingMessage, key: ConversationKey, name: str,
                     args: str) -> cmd.CommandResult:
         on = args.lower() not in {"off", "0", "no"}
-        await self.m._set_state(key, {"hint_mode": "1" if on else None})
+        await self.s.set_state(key, {"hint_mode": "1" if on else None})
         return cmd.CommandResult((HINT_ON if on else HINT_OFF).render(language_of(message)))
 
     async def _reset(self, message: IncomingMessage, key: ConversationKey, name: str,
                      args: str) -> cmd.CommandResult:
-        m = self.m
-        await m._sql(lambda: m.sql.reset_conversation(key))
-        await m._soft(m.short.clear(key), None)
-        await m._set_state(key, {"quiz": None, "skill": None})
+        s = self.s
+        await s.sql(lambda: s.long_term.reset_conversation(key))
+        await s.soft(s.short_term.clear(key), None)
+        await s.set_state(key, {"quiz": None, "skill": None})
         return cmd.CommandResult(RESET.render(language_of(message)))
 
     async def _export(self, message: IncomingMessage, key: ConversationKey, name: str,
                       args: str) -> cmd.CommandResult:
-        m = self.m
-        data = await m._sql(lambda: m.sql.export_user(message.platform, message.user_id))
+        s = self.s
+        data = await s.sql(lambda: s.long_term.export_user(message.platform, message.user_id))
         return cmd.CommandResult(EXPORT.render(language_of(message)),
                                  file=cmd.export_file(message.user_ref, data))
 
@@ -257,19 +237,21 @@ class CommandRouter:
 
     async def _admin(self, message: IncomingMessage, key: ConversationKey, name: str,
                      args: str) -> cmd.CommandResult:
-        return cmd.CommandResult(await self.m.admin(message, args))
+        s = self.s
+        return cmd.CommandResult(await handle_admin_command(
+            AdminContext(s.settings, s.long_term, s.short_term), message, args))
 
     async def _memory(self, message: IncomingMessage, key: ConversationKey, name: str,
                       args: str) -> cmd.CommandResult:
-        m = self.m
+        s = self.s
         lang = language_of(message)
-        facts = await m._sql(lambda: m.sql.list_facts(message.platform, message.user_id))
+        facts = await s.sql(lambda: s.long_term.list_facts(message.platform, message.user_id))
         parts = args.split()
         if parts[:1] == ["delete"]:
             if len(parts) != 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= len(facts):
                 return cmd.CommandResult(MEMORY_DELETE_USAGE.render(lang))
             fact = facts[int(parts[1]) - 1]
-            await m._sql(lambda: m.sql.delete_fact(message.platform, message.user_id, fact.id))
+            await s.sql(lambda: s.long_term.delete_fact(message.platform, message.user_id, fact.id))
             return cmd.CommandResult(MEMORY_FORGOTTEN.render(lang, fact=fact.text))
         if not facts:
             return cmd.CommandResult(MEMORY_EMPTY.render(lang))
@@ -283,64 +265,64 @@ class CommandRouter:
         question, lang = args, language_of(message)
         if not question.strip():
             return cmd.CommandResult(FAQ_USAGE.render(lang))
-        hit = await self.m.faq.search(question)
+        hit = await self.faq.search(question)
         if hit.id is None or hit.answer is None:
             return cmd.CommandResult(FAQ_NOT_FOUND.render(lang))
         return cmd.CommandResult(hit.answer + (SOURCE.render(lang, url=hit.url) if hit.url else ""))
 
     async def _consent(self, message: IncomingMessage, key: ConversationKey, name: str,
                        args: str) -> cmd.CommandResult:
-        m = self.m
+        s = self.s
         lang = language_of(message)
         choice = args.strip().lower()
         if choice not in {"on", "off", "yes", "no"}:
-            user = await m._sql(lambda: m.sql.get_user(message.platform, message.user_id))
+            user = await s.sql(lambda: s.long_term.get_user(message.platform, message.user_id))
             now = (ON if user and user.consent_training else OFF).render(lang)
             return cmd.CommandResult(CONSENT_STATUS.render(lang, now=now))
         on = choice in {"on", "yes"}
-        await m._sql(lambda: m.sql.set_user_flags(message.platform, message.user_id,
+        await s.sql(lambda: s.long_term.set_user_flags(message.platform, message.user_id,
                                                   consent_training=on))
         return cmd.CommandResult((CONSENT_ON if on else CONSENT_OFF).render(lang))
 
     async def _link(self, message: IncomingMessage, key: ConversationKey, name: str,
                     args: str) -> cmd.CommandResult:
-        m = self.m
+        s = self.s
         lang = language_of(message)
         if message.chat_type is not ChatType.PRIVATE:
             if args:  # a code shown to a group is burnt: nobody there can redeem it
-                await m._soft(burn_code(m.short, args), None)
+                await s.soft(burn_code(s.short_term, args), None)
             return cmd.CommandResult(LINK_PRIVATE_ONLY.render(lang))
         if not args:
-            code = await offer_link(m.short, message.platform, message.user_id)
+            code = await offer_link(s.short_term, message.platform, message.user_id)
             return cmd.CommandResult(LINK_CODE.render(lang, code=code))
-        result = await redeem_link(m.short, m.sql, message.platform, message.user_id, args)
+        result = await redeem_link(s.short_term, s.long_term, message.platform, message.user_id, args)
         if result.outcome is LinkOutcome.LOCKED:
             return cmd.CommandResult(LINK_LOCKED.render(lang))
         if result.outcome is LinkOutcome.OWN:
             return cmd.CommandResult(LINK_OWN.render(lang))
         if result.outcome is not LinkOutcome.LINKED or result.target is None:
             return cmd.CommandResult(LINK_UNKNOWN.render(lang))
-        m.forget_caches()
-        await m._sql(lambda: notify_linked(m.sql, result, message.user_ref,
+        s.forget_caches()
+        await s.sql(lambda: notify_linked(s.long_term, result, message.user_ref,
                                            LINK_NOTICE.render(lang, other=message.user_ref)))
         log.info("link platform=%s outcome=linked", message.platform)
         return cmd.CommandResult(LINKED.render(lang, target=result.target))
 
     async def _unlink(self, message: IncomingMessage, key: ConversationKey, name: str,
                       args: str) -> cmd.CommandResult:
-        m = self.m
+        s = self.s
         lang = language_of(message)
-        detached = await m._sql(lambda: unlink(m.sql, message.platform, message.user_id))
-        m.forget_caches()
+        detached = await s.sql(lambda: unlink(s.long_term, message.platform, message.user_id))
+        s.forget_caches()
         if not detached:
             return cmd.CommandResult(UNLINK_NONE.render(lang))
         return cmd.CommandResult(UNLINK_DONE.render(lang, accounts=", ".join(detached)))
 
     async def _progress(self, message: IncomingMessage, key: ConversationKey, name: str,
                         args: str) -> cmd.CommandResult:
-        m = self.m
+        s = self.s
         lang = language_of(message)
-        rows = await m._sql(lambda: tutoring_store.progress(m.sql, message.platform,
+        rows = await s.sql(lambda: tutoring_store.progress(s.long_term, message.platform,
                                                             message.user_id))
         if not rows:
             return cmd.CommandResult(NO_QUIZZES.render(lang, topics=", ".join(quizzes.topics())))
@@ -361,7 +343,7 @@ class CommandRouter:
             return cmd.CommandResult(QUIZ_UNKNOWN.render(lang, topic=repr(args.strip()),
                                                          topics=", ".join(quizzes.topics())))
         quiz = quizzes.make_quiz(topic, lang=lang)
-        await self.m._set_state(key, {"quiz": quiz.to_json(), "skill": "tutor"})
+        await self.s.set_state(key, {"quiz": quiz.to_json(), "skill": "tutor"})
         return cmd.CommandResult(
             QUIZ_START.render(lang, n=len(quiz.questions), topic=quizzes.topic_name(topic, lang),
                               question=quizzes.format_question(quiz, lang)),
@@ -370,11 +352,11 @@ class CommandRouter:
     async def answer_quiz(self, message: IncomingMessage, key: ConversationKey, raw_quiz: str,
                           answer: str) -> cmd.CommandResult:
         """Grade an answer, then ask the next question or finish and store the score."""
-        m = self.m
+        s = self.s
         lang = language_of(message)
         quiz = quizzes.Quiz.from_json(raw_quiz)
         if answer.strip().lower() in QUIZ_STOP_WORDS:
-            await m._set_state(key, {"quiz": None})
+            await s.set_state(key, {"quiz": None})
             return cmd.CommandResult(QUIZ_STOPPED.render(lang, score=quiz.score, done=quiz.index))
         q = quiz.current
         right = quizzes.is_correct(q, answer)
@@ -384,14 +366,14 @@ class CommandRouter:
         if q.why:
             verdict += f" {q.why}"
         if quiz.finished:
-            await m._sql(lambda: tutoring_store.save_result(
-                m.sql, message.platform, message.user_id, quiz.topic, quiz.score,
+            await s.sql(lambda: tutoring_store.save_result(
+                s.long_term, message.platform, message.user_id, quiz.topic, quiz.score,
                 len(quiz.questions)))
-            await m._set_state(key, {"quiz": None})
+            await s.set_state(key, {"quiz": None})
             return cmd.CommandResult(QUIZ_DONE.render(
                 lang, verdict=verdict, score=quiz.score, total=len(quiz.questions),
                 topic=quizzes.topic_name(quiz.topic, lang)))
-        await m._set_state(key, {"quiz": quiz.to_json()})
+        await s.set_state(key, {"quiz": quiz.to_json()})
         return cmd.CommandResult(f"{verdict}\n\n{quizzes.format_question(quiz, lang)}",
                                  buttons=_choice_buttons(quiz))
 
@@ -399,7 +381,7 @@ class CommandRouter:
 
     async def button(self, message: IncomingMessage, key: ConversationKey) -> cmd.CommandResult:
         """Handle a button press."""
-        m = self.m
+        s = self.s
         lang = language_of(message)
         data = message.callback_data or ""
         if data.startswith(("forget:yes", "forget:no")):
@@ -411,7 +393,7 @@ class CommandRouter:
                 return cmd.CommandResult(BUTTON_EXPIRED.render(lang))
             if action == "forget:no":
                 return cmd.CommandResult(KEPT.render(lang), private=True)
-            report = await m.forget_user(message.platform, message.user_id)
+            report = await s.forget_user(message.platform, message.user_id)
             total = sum(report.values())
             return cmd.CommandResult(FORGOT_ALL.render(lang, total=total), private=True)
         if data.startswith("fb:"):
@@ -421,11 +403,11 @@ class CommandRouter:
                     and parts[2].isdigit() and len(parts[2]) <= 10
                     and 1 <= int(parts[2]) <= MAX_ROW_ID):
                 value, mid = int(parts[1]), int(parts[2])
-                ok = await m._sql(lambda: m.sql.record_feedback(
+                ok = await s.sql(lambda: s.long_term.record_feedback(
                     mid, message.platform, message.user_id, value))
             return cmd.CommandResult((FEEDBACK_THANKS if ok else FEEDBACK_FAILED).render(lang))
         if data.startswith("quiz:"):
-            state = await m._state(key)
+            state = await s.state(key)
             raw = state.get("quiz")
             if not raw:
                 return cmd.CommandResult(QUIZ_OVER.render(lang))

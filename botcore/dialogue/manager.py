@@ -15,12 +15,12 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from botcore import metrics
+from botcore.admin.chat_commands import AdminContext, handle_admin_command
 from botcore.config import Settings
 from botcore.dialogue import commands as cmd
 from botcore.dialogue.busy import busy_watch, status_hook
@@ -29,7 +29,7 @@ from botcore.dialogue.context import SkillReply, TurnContext
 from botcore.dialogue.input import attachment_notice, clean_text
 from botcore.dialogue.protocols import ReplyStream
 from botcore.dialogue.routing import choose_skill
-from botcore.dialogue.ttl_cache import TTLCache
+from botcore.dialogue.session import Session
 from botcore.errors import (
     BotcoreError,
     InferenceError,
@@ -45,10 +45,8 @@ from botcore.i18n import Text, turn_language
 from botcore.inference.base import ModelExecutor
 from botcore.inference.payloads import ChatTurn, GenerateRequest, Understanding
 from botcore.memory.answers import answer_from_memory, keep_names_verbatim, stored_names
-from botcore.memory.base import ShortTermMemory, Turn, UserRecord
-from botcore.memory.erase import erase_short_term
+from botcore.memory.base import ShortTermMemory, Turn
 from botcore.memory.facts import extract_facts
-from botcore.memory.local_store import LocalShortTermMemory
 from botcore.memory.recall import extractive_summary, rank_facts
 from botcore.memory.sql_store import SqlMemory, fact_scope
 from botcore.messages import (
@@ -81,7 +79,6 @@ from botcore.tutoring.solver_reply import asks_for_number
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CHAT_SETTINGS_TTL_S = 30.0
 TUTOR_FALLBACK = 0.15
 """A question asking for a number goes to the tutor (whose numbers are checked) when the routing
 head gives the tutor at least this much, even if another skill scored higher."""
@@ -90,13 +87,8 @@ BACKGROUND_CLOSE_S = 3.0
 """How long closing waits for background memory updates (facts, summaries)."""
 HEARTBEAT_S = 5.0
 """A process refreshes its liveness key this often; its in-progress claims die with it."""
-CACHE_TTL_S = 30.0
-"""How long this process trusts its copy of a user's flags and recall context."""
 SUMMARY_EVERY = 4
 """Check whether a rolling summary is due once every this many turns of a conversation."""
-RecallContext = tuple[list[tuple[str, list[float] | None]], tuple[str, int] | None]
-LOADED = "_loaded"
-"""Marks a cached session state as complete (so an empty state is not re-read from SQL)."""
 SLOW_DOWN = Text("You're sending messages faster than I can read them. Please wait {s} seconds.",
                  "你发消息太快了，我有点跟不上。请等 {s} 秒再发。")
 STORAGE_DOWN = Text("Sorry, I can't reach my memory right now. Please send that again in a minute — "
@@ -137,30 +129,29 @@ class DialogueManager:
 
     def __init__(self, settings: Settings, short_term: ShortTermMemory, long_term: SqlMemory,
                  executor: ModelExecutor, *, sql_retry_s: float = 15.0) -> None:
-        self.settings = settings
         self.short = short_term
         self.sql = long_term
         self.executor = executor
-        self.sql_retry_s = sql_retry_s
+        self.session = Session(settings, short_term, long_term, sql_retry_s=sql_retry_s)
         self.faq = FaqIndex(long_term, executor, threshold=settings.faq_threshold)
-        self._fallback = LocalShortTermMemory()
-        self._background: set[asyncio.Task[Any]] = set()
         self.instance = uuid.uuid4().hex[:16]
         self._heartbeat: asyncio.Task[None] | None = None
         self._order = KeyedOrder()
-        self._chat_cfg: TTLCache[tuple[str, str], dict[str, Any]] = TTLCache(CHAT_SETTINGS_TTL_S)
-        self._users: TTLCache[tuple[str, str], UserRecord] = TTLCache(CACHE_TTL_S)
-        self._recall: TTLCache[tuple[str, str, str], RecallContext] = TTLCache(CACHE_TTL_S)
-        self._since_summary: TTLCache[str, int] = TTLCache(3600.0)
-        self.commands = CommandRouter(self)
-        self.handoff = Handoff(self)
+        self.handoff = Handoff(self.session)
+        self.commands = CommandRouter(self.session, self.handoff, self.faq)
+
+    @property
+    def settings(self) -> Settings:
+        """The bot's settings (the session's: replacing them here replaces them for every stage)."""
+        return self.session.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.session.settings = value
 
     def cache_sizes(self) -> dict[str, int]:
         """Entries in this process's caches (all expire and are capped; for metrics and tests)."""
-        sizes = {"users": len(self._users), "recall": len(self._recall),
-                 "chat_settings": len(self._chat_cfg), "order_locks": len(self._order)}
-        short = getattr(self.short, "sizes", None)
-        return {**sizes, **(short() if callable(short) else {})}
+        return {**self.session.cache_sizes(), "order_locks": len(self._order)}
 
     async def aclose(self) -> None:
         """Stop the heartbeat; wait for background memory updates to finish (a few seconds at
@@ -168,51 +159,7 @@ class DialogueManager:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             self._heartbeat = None
-        if self._background:
-            _, late = await asyncio.wait(set(self._background), timeout=BACKGROUND_CLOSE_S)
-            for task in late:
-                task.cancel()
-            if late:
-                log.warning("cancelled %d memory updates still running at shutdown", len(late))
-                await asyncio.wait(late, timeout=1.0)
-
-    # resilience helpers ----------------------------------------------------------------------
-
-    async def _soft(self, op: Awaitable[T], default: T) -> T:
-        """A short-term (Redis) call that must not break the turn when Redis is down."""
-        try:
-            return await op
-        except StorageUnavailable as exc:
-            log.warning("short-term memory unavailable, continuing without it: %s", exc)
-            return default
-
-    async def _sql(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """A SQL call, retried with backoff while the database is unavailable."""
-        deadline = time.monotonic() + self.sql_retry_s
-        delay = 0.2
-        while True:
-            try:
-                return await fn()
-            except StorageUnavailable:
-                if time.monotonic() + delay > deadline:
-                    raise
-                log.warning("database unavailable, retrying in %.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-
-    @asynccontextmanager
-    async def _lock(self, key: ConversationKey) -> AsyncIterator[None]:
-        try:
-            cm = self.short.lock(f"conv:{key}", self.settings.lock_timeout_s)
-            await cm.__aenter__()
-        except StorageUnavailable:
-            async with self._fallback.lock(f"conv:{key}", self.settings.lock_timeout_s):
-                yield
-            return
-        try:
-            yield
-        finally:
-            await cm.__aexit__(None, None, None)
+        await self.session.close(BACKGROUND_CLOSE_S)
 
     # the turn --------------------------------------------------------------------------------
 
@@ -246,10 +193,10 @@ class DialogueManager:
             return replies
         finally:  # done: redeliveries are duplicates; not done: a redelivery is answered
             if done:
-                await self._soft(self.short.set_claim(token, DONE, self.settings.dedupe_ttl_s),
+                await self.session.soft(self.short.set_claim(token, DONE, self.settings.dedupe_ttl_s),
                                  None)
             else:
-                await self._soft(self.short.release(token), None)
+                await self.session.soft(self.short.release(token), None)
 
     async def _claim_turn(self, token: str) -> bool:
         """Claim a message for this process. A claim left by a process that died mid-turn (its
@@ -257,13 +204,13 @@ class DialogueManager:
         self._start_heartbeat()
         mine = f"run:{self.instance}"
         ttl = self.settings.lock_timeout_s + self.settings.reply_timeout_s
-        if await self._soft(self.short.claim(token, ttl, value=mine), True):
+        if await self.session.soft(self.short.claim(token, ttl, value=mine), True):
             return True
-        owner = await self._soft(self.short.get_claim(token), DONE)
-        if owner is None or (owner.startswith("run:") and owner != mine and not await self._soft(
+        owner = await self.session.soft(self.short.get_claim(token), DONE)
+        if owner is None or (owner.startswith("run:") and owner != mine and not await self.session.soft(
                 self.short.get_claim(f"alive:{owner[4:]}"), "1")):
             log.warning("taking over a turn whose process stopped answering")
-            await self._soft(self.short.set_claim(token, mine, ttl), None)
+            await self.session.soft(self.short.set_claim(token, mine, ttl), None)
             return True
         return False
 
@@ -277,7 +224,7 @@ class DialogueManager:
         # A cancellation swallowed somewhere below (a sweep's storage call) must still end the
         # loop, or closing the event loop waits for it forever.
         while me is None or not me.cancelling():
-            await self._soft(self.short.set_claim(f"alive:{self.instance}", "1",
+            await self.session.soft(self.short.set_claim(f"alive:{self.instance}", "1",
                                                   HEARTBEAT_S * 3), None)
             try:
                 await self.handoff.sweep()
@@ -293,10 +240,10 @@ class DialogueManager:
         if notice is not None:
             return notice, True
         try:
-            cfg = await self._chat_settings(message)
+            cfg = await self.session.chat_settings(message)
             if cfg.get("memory_scope") == "shared":
                 key = message.conversation_key(shared_group_memory=True)
-            async with self._lock(key):
+            async with self.session.lock(key):
                 return await self._turn(message, key, stream, started, cfg), True
         except StorageUnavailable:
             log.error("turn platform=%s outcome=storage_unavailable", message.platform)
@@ -320,16 +267,17 @@ class DialogueManager:
 
     async def _rate_limited(self, message: IncomingMessage) -> list[OutgoingMessage] | None:
         s = self.settings
-        wait = await self._soft(self.short.hit("user:" + _opaque(message.user_ref), s.rate_limit_user,
+        wait = await self.session.soft(self.short.hit("user:" + _opaque(message.user_ref), s.rate_limit_user,
                                                s.rate_limit_window_s), 0.0)
         if not wait and message.chat_type != "private":
-            wait = await self._soft(self.short.hit("chat:" + _opaque(f"{message.platform}:{message.chat_id}"),
-                                                   s.rate_limit_chat, s.rate_limit_window_s), 0.0)
+            chat = "chat:" + _opaque(f"{message.platform}:{message.chat_id}")
+            wait = await self.session.soft(self.short.hit(chat, s.rate_limit_chat,
+                                                          s.rate_limit_window_s), 0.0)
         if not wait:
             return None
         # One notice per window, so a flood does not turn into a flood of notices.
         window = int(time.time() // s.rate_limit_window_s)
-        first = await self._soft(self.short.claim(f"rl-notice:{_opaque(message.user_ref)}:{window}",
+        first = await self.session.soft(self.short.claim(f"rl-notice:{_opaque(message.user_ref)}:{window}",
                                                   s.rate_limit_window_s), True)
         log.info("turn platform=%s outcome=rate_limited wait=%.1fs", message.platform, wait)
         metrics.observe_turn(message.platform, None, "rate_limited")
@@ -346,45 +294,19 @@ class DialogueManager:
         if message.chat_type == "private" or message.text.lstrip().startswith("/"):
             return False
         try:
-            cfg = await self._chat_settings(message)
+            cfg = await self.session.chat_settings(message)
         except StorageError:
             return False
         enabled = cfg.get("enabled_channels")
         return isinstance(enabled, list) and (message.chat_id in enabled or (
             message.thread_id is not None and message.thread_id in enabled))
 
-    def allowed_skills(self, cfg: dict[str, Any]) -> tuple[str, ...]:
-        """Skills that may answer: ``BOTCORE_SKILLS``, narrowed by the chat's ``skills``."""
-        allowed = self.settings.allowed_skills
-        chat = cfg.get("skills")
-        if isinstance(chat, list):
-            narrowed = tuple(s for s in allowed if s in chat)
-            if narrowed:
-                return narrowed
-        return allowed
-
-    def forget_chat_settings(self, platform: str, scope: str) -> None:
-        """Drop this process's cached settings of one chat (after ``/settings`` changed them)."""
-        self._chat_cfg.pop((platform, scope))
-
-    async def _chat_settings(self, message: IncomingMessage) -> dict[str, Any]:
-        """Per-chat / per-guild settings (persona, default skill, memory scope), cached 30 s."""
-        if message.chat_type == "private":
-            return {}
-        scope = (message.platform, message.settings_scope or message.chat_id)
-        cached = self._chat_cfg.get(scope)
-        if cached is not None:
-            return cached
-        cfg = await self._sql(lambda: self.sql.get_chat_settings(*scope))
-        self._chat_cfg.set(scope, cfg)
-        return cfg
-
     async def _turn(self, message: IncomingMessage, key: ConversationKey,
                     stream: ReplyStream | None, started: float,
                     cfg: dict[str, Any]) -> list[OutgoingMessage]:
         message = await self._with_language(message, key)
         if message.callback_data is not None:
-            if await self._blocked(message):  # a blocked user's buttons do nothing either
+            if await self.session.blocked(message):  # a blocked user's buttons do nothing either
                 return [self._notice(message, BLOCKED.render(_lang(message)))]
             return await self._button(message, key)
         note = attachment_notice(message, _lang(message))
@@ -393,11 +315,7 @@ class DialogueManager:
         clean = clean_text(message.text, self.settings.max_input_chars, _lang(message))
         if clean.refusal:
             return [self._notice(message, clean.refusal)]
-        user = self._users.get((message.platform, message.user_id))
-        if user is None:
-            user = await self._sql(lambda: self.sql.ensure_user(
-                message.platform, message.user_id, message.user_name))
-            self._users.set((message.platform, message.user_id), user)
+        user = await self.session.user(message)
         if user.blocked:
             return [self._notice(message, BLOCKED.render(_lang(message)))]
         mark = staff_mark(message.reply_to_text)
@@ -411,58 +329,25 @@ class DialogueManager:
                              key: ConversationKey) -> IncomingMessage:
         """The message with ``language`` set to this turn's language, which the session keeps
         (so "12+5" after Chinese messages is answered in Chinese)."""
-        state = await self._state(key)
+        state = await self.session.state(key)
         lang = turn_language(message.text, known=state.get(LANG), hint=message.language)
         if state.get(LANG) != lang:
-            await self._set_state(key, {LANG: lang})
+            await self.session.set_state(key, {LANG: lang})
         return replace(message, language=lang)
-
-    async def _blocked(self, message: IncomingMessage) -> bool:
-        user = self._users.get((message.platform, message.user_id))
-        if user is None:
-            user = await self._sql(lambda: self.sql.get_user(message.platform, message.user_id))
-            if user is None:
-                return False
-            self._users.set((message.platform, message.user_id), user)
-        return user.blocked
-
-    async def _state(self, key: ConversationKey) -> dict[str, str]:
-        """Session state from the cache, rebuilt from SQL on a miss."""
-        state = await self._soft(self.short.get_state(key), {})
-        if state.get(LOADED):
-            return state
-        state = await self._sql(lambda: self.sql.get_state(key))
-        await self._soft(self.short.set_state(key, {**state, LOADED: "1"}), None)
-        return state
-
-    async def _set_state(self, key: ConversationKey, values: dict[str, str | None]) -> None:
-        """Write-through: SQL holds the durable copy (durable fields only), Redis the cache."""
-        await self._soft(self.short.set_state(key, values), None)
-        await self._sql(lambda: self.sql.set_state(key, {k: v for k, v in values.items()
-                                                         if k != LOADED}))
-
-    async def _history(self, key: ConversationKey) -> list[Turn]:
-        n = self.settings.recent_turns
-        cached = await self._soft(self.short.recent_turns(key, n), None)
-        if cached is not None:
-            return cached
-        turns = await self._sql(lambda: self.sql.recent_turns(key, n))
-        await self._soft(self.short.replace_turns(key, turns), None)
-        return turns
 
     async def _chat(self, message: IncomingMessage, key: ConversationKey, text: str,
                     truncated: bool, stream: ReplyStream | None,
                     started: float, cfg: dict[str, Any]) -> list[OutgoingMessage]:
-        history = await self._history(key)
+        history = await self.session.history(key)
         pmid = message.message_id + self._edit_suffix(message)
-        stored = await self._sql(lambda: self.sql.record_message(
+        stored = await self.session.sql(lambda: self.sql.record_message(
             key, "user", text, platform_message_id=pmid, display_name=message.user_name,
             author=message.user_id))
-        if not stored.created and await self._sql(
+        if not stored.created and await self.session.sql(
                 lambda: self.sql.has_message(stored.conversation_id, f"reply:{pmid}")):
             log.info("turn platform=%s outcome=duplicate(sql)", message.platform)
             return []
-        state = await self._state(key)
+        state = await self.session.state(key)
         prefix = ""
         if state.get(HANDOFF):
             follow = await self.handoff.follow_up(message, key, text, state)
@@ -471,23 +356,23 @@ class DialogueManager:
                 metrics.observe_turn(message.platform, "human", "attached")
                 if follow.text is None:
                     return []
-                await self._sql(lambda: self.sql.record_message(
+                await self.session.sql(lambda: self.sql.record_message(
                     key, "assistant", follow.text or "", skill="human",
                     platform_message_id=f"reply:{pmid}", author=message.user_id))
                 return [self._notice(message, follow.text)]
             prefix = (follow.text + "\n\n") if follow.text else ""
-            state = await self._state(key)
+            state = await self.session.state(key)
         if wants_human(text):
             esc = await self.handoff.open(message, key, text, "user")
             answer = prefix + (ASKED_HUMAN if esc is not None else NOTED).render(_lang(message))
-            await self._sql(lambda: self.sql.record_message(
+            await self.session.sql(lambda: self.sql.record_message(
                 key, "assistant", answer, skill="human", platform_message_id=f"reply:{pmid}",
                 author=message.user_id))
             metrics.observe_turn(message.platform, "human", "escalated")
             return [self._notice(message, answer)]
         if state.get("quiz"):
             result = await self.commands.answer_quiz(message, key, state["quiz"], text)
-            await self._sql(lambda: self.sql.record_message(
+            await self.session.sql(lambda: self.sql.record_message(
                 key, "assistant", result.text, skill="tutor", platform_message_id=f"reply:{pmid}",
                 author=message.user_id))
             return [self._notice(message, result.text, buttons=result.buttons)]
@@ -502,17 +387,17 @@ class DialogueManager:
         if truncated:
             reply.text = TRUNCATED.render(_lang(message), n=self.settings.max_input_chars) + reply.text
         latency = (time.perf_counter() - started) * 1000
-        bot = await self._sql(lambda: self.sql.record_message(
+        bot = await self.session.sql(lambda: self.sql.record_message(
             key, "assistant", reply.text, skill=reply.skill, platform_message_id=f"reply:{pmid}",
             latency_ms=latency, meta=reply.meta or None, author=message.user_id))
         now = time.time()
-        await self._soft(self.short.append_turns(key, [
+        await self.session.soft(self.short.append_turns(key, [
             Turn("user", text, reply.skill, now), Turn("assistant", reply.text, reply.skill, now)]),
             None)
         if reply.skill:
             reply.state.setdefault("skill", reply.skill)
         if reply.state and reply.state != {"skill": state.get("skill")}:
-            await self._set_state(key, reply.state)
+            await self.session.set_state(key, reply.state)
         # A message flagged as injection teaches no facts (they would sit in every later prompt).
         self._remember(message, key, text, stored.id, flagged=is_injection(text, und.safety))
         log.info("turn platform=%s skill=%s outcome=answered ms=%.0f", message.platform,
@@ -542,7 +427,7 @@ class DialogueManager:
             return SkillReply(UNSAFE_SEXUAL_REPLY.render(_lang(message)), skill=state.get("skill"),
                               meta={"safety": "sexual"})
         if check.verdict is Verdict.ABUSE:
-            strikes = await self._soft(self.short.hit(
+            strikes = await self.session.soft(self.short.hit(
                 "abuse:" + _opaque(message.user_ref), ABUSE_STRIKES, ABUSE_WINDOW_S), 0.0)
             text = (ABUSE_PAUSE.render(_lang(message), m=max(1, round(strikes / 60))) if strikes
                     else ABUSE_REPLY.render(_lang(message)))
@@ -577,13 +462,7 @@ class DialogueManager:
             if (exact is not None and exact.kind != "word") or (
                     und.scores.get("tutor", 0.0) >= TUTOR_FALLBACK and asks_for_number(text)):
                 skill = "tutor"  # where the model's numbers are checked
-        recall_key = (str(key), message.platform, message.user_id)
-        cached = self._recall.get(recall_key)
-        if cached is None:
-            cached = await self._sql(lambda: self.sql.recall_context(
-                key, message.platform, message.user_id, fact_scope(message)))
-            self._recall.set(recall_key, cached)
-        stored_facts, summary = cached
+        stored_facts, summary = await self.session.recall(key, message)
         fact_texts = [f for f, _ in stored_facts]
         remembered = answer_from_memory(text, _lang(message), fact_texts)
         if remembered is not None and "companion" in allowed:  # quoted, never generated
@@ -668,23 +547,21 @@ class DialogueManager:
                 if facts:
                     vectors = await self._embed_or_none([f.text for f in facts])
                     for i, fact in enumerate(facts):
-                        await self._sql(lambda f=fact, i=i: self.sql.add_fact(  # type: ignore[misc]
+                        await self.session.sql(lambda f=fact, i=i: self.sql.add_fact(  # type: ignore[misc]
                             message.platform, message.user_id, f.text,
                             source_message_id=message_id,
                             embedding=vectors[i] if vectors else None, scope=scope))
                         if fact.name and key.user_id is not None:  # not a shared group's state
-                            await self._set_state(key, {"user_name": fact.name})
-                count = (self._since_summary.get(str(key)) or 0) + 1
-                self._since_summary.set(str(key), count % SUMMARY_EVERY)
+                            await self.session.set_state(key, {"user_name": fact.name})
+                count = (self.session.since_summary.get(str(key)) or 0) + 1
+                self.session.since_summary.set(str(key), count % SUMMARY_EVERY)
                 if count >= SUMMARY_EVERY:  # every few turns, not on each one
                     await self._roll_summary(key)
-                self._recall.pop((str(key), message.platform, message.user_id))
+                self.session.recall_cache.pop((str(key), message.platform, message.user_id))
             except StorageError as exc:
                 log.warning("could not update long-term memory: %s", exc)
 
-        task = asyncio.create_task(store())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self.session.spawn(store())
 
     async def _embed_or_none(self, texts: list[str]) -> list[list[float]] | None:
         try:
@@ -736,21 +613,23 @@ class DialogueManager:
 
     async def admin(self, message: IncomingMessage, args: str) -> str:
         """``/admin …``: only for ``BOTCORE_ADMIN_IDS``; every use (refusals too) is audited."""
-        from botcore.admin.chat_commands import handle_admin_command
+        s = self.session
+        return await handle_admin_command(AdminContext(s.settings, s.long_term, s.short_term),
+                                          message, args)
 
-        return await handle_admin_command(self, message, args)
+    def allowed_skills(self, cfg: dict[str, Any]) -> tuple[str, ...]:
+        """Skills that may answer: ``BOTCORE_SKILLS``, narrowed by the chat's ``skills``."""
+        return self.session.allowed_skills(cfg)
+
+    def forget_chat_settings(self, platform: str, scope: str) -> None:
+        """Drop this process's cached settings of one chat (after ``/settings`` changed them)."""
+        self.session.forget_chat_settings(platform, scope)
 
     def forget_caches(self) -> None:
         """Drop this process's short-lived copies of users and recall (after /link, /forget…)."""
-        self._users.clear()
-        self._recall.clear()
+        self.session.forget_caches()
 
     async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
         """Erase a user everywhere: SQL rows and short-term keys (of every linked identity, and
         the cached turns of shared group conversations they spoke in). Returns counts."""
-        self.forget_caches()
-        identities, shared = await self._sql(lambda: self.sql.erasure_targets(platform, user_id))
-        rows = await self._sql(lambda: self.sql.forget_user(platform, user_id))
-        keys = await self._soft(erase_short_term(self.short, identities, shared), 0)
-        self._fallback = LocalShortTermMemory()
-        return {**rows, "short_term_keys": keys}
+        return await self.session.forget_user(platform, user_id)

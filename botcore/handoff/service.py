@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from botcore.admin import escalations as esc_admin
 from botcore.admin import outbox
 from botcore.admin.broadcast import enqueue_direct
-from botcore.dialogue.session import TurnSession
+from botcore.dialogue.session import Session
 from botcore.errors import BotcoreError, InputError
 from botcore.handoff import store as hstore
 from botcore.i18n import Text, detect_language
@@ -90,17 +90,17 @@ class FollowUp:
 
 
 class Handoff:
-    """Human handoff for one :class:`~botcore.dialogue.manager.DialogueManager`."""
+    """Human handoff for the turns of one dialogue :class:`~botcore.dialogue.session.Session`."""
 
-    def __init__(self, manager: TurnSession) -> None:
-        self.m = manager
+    def __init__(self, session: Session) -> None:
+        self.s = session
         self._next_sweep = 0.0
 
     # who is staff ----------------------------------------------------------------------------
 
     def targets(self) -> list[tuple[str, str | None, str]]:
         """Where a notice goes: ``(platform, chat_id or None for a DM, user_id)``."""
-        s = self.m.settings
+        s = self.s.settings
         staff = s.staff_target
         if staff is not None:
             return [(staff[0], staff[1], "")]
@@ -118,10 +118,10 @@ class Handoff:
 
     def is_staff(self, message: IncomingMessage) -> bool:
         """The message comes from the staff chat or from an admin."""
-        staff = self.m.settings.staff_target
+        staff = self.s.settings.staff_target
         if staff is not None and (message.platform, message.chat_id) == staff:
             return True
-        return message.user_ref in self.m.settings.admins
+        return message.user_ref in self.s.settings.admins
 
     # the user's side -------------------------------------------------------------------------
 
@@ -131,49 +131,49 @@ class Handoff:
 
         Safety asks for a human only where one can be reached (no row otherwise).
         """
-        m = self.m
+        s = self.s
         if reason == "safety" and not self.enabled:
             return None
-        esc_id, created = await m._sql(lambda: hstore.open_escalation(
-            m.sql, key, message.user_id, question, reason))
+        esc_id, created = await s.sql(lambda: hstore.open_escalation(
+            s.long_term, key, message.user_id, question, reason))
         if not self.enabled:
             return None
         if created:
             await self._notify_new(esc_id, message, reason, question)
         else:
             await self._forward(esc_id, message, question)
-        await m._set_state(key, {STATE: str(esc_id), ACKED: None})
+        await s.set_state(key, {STATE: str(esc_id), ACKED: None})
         log.info("handoff platform=%s escalation=%s reason=%s", message.platform, esc_id, reason)
         return esc_id
 
     async def follow_up(self, message: IncomingMessage, key: ConversationKey, text: str,
                         state: dict[str, str]) -> FollowUp:
         """A message while the conversation is in human mode (``state`` has ``handoff``)."""
-        m = self.m
+        s = self.s
         lang = message.language or detect_language(text) or "en"
         try:
             esc_id = int(state[STATE])
         except (KeyError, ValueError):
             return FollowUp(False)
-        ref = await m._sql(lambda: hstore.get_ref(m.sql, esc_id))
+        ref = await s.sql(lambda: hstore.get_ref(s.long_term, esc_id))
         if ref is None or ref.status != hstore.OPEN:
             await self._leave(key)
             return FollowUp(False)
-        if time.time() - ref.created_at.timestamp() >= m.settings.handoff_timeout_s:
-            if await m._sql(lambda: hstore.expire(m.sql, esc_id)):
+        if time.time() - ref.created_at.timestamp() >= s.settings.handoff_timeout_s:
+            if await s.sql(lambda: hstore.expire(s.long_term, esc_id)):
                 await self._leave(key)
                 return FollowUp(False, TIMED_OUT.render(lang))
             await self._leave(key)
             return FollowUp(False)
-        await m._sql(lambda: hstore.attach(m.sql, esc_id))
+        await s.sql(lambda: hstore.attach(s.long_term, esc_id))
         await self._forward(esc_id, message, text)
         if state.get(ACKED):
             return FollowUp(True)
-        await m._set_state(key, {ACKED: "1"})
+        await s.set_state(key, {ACKED: "1"})
         return FollowUp(True, ACK.render(lang))
 
     async def _leave(self, key: ConversationKey) -> None:
-        await self.m._set_state(key, {STATE: None, ACKED: None})
+        await self.s.set_state(key, {STATE: None, ACKED: None})
 
     # notices to staff ------------------------------------------------------------------------
 
@@ -185,8 +185,8 @@ class Handoff:
 
     async def _notify_new(self, esc_id: int, message: IncomingMessage, reason: str,
                           question: str) -> None:
-        m = self.m
-        detail = await m._sql(lambda: esc_admin.get_escalation(m.sql, esc_id,
+        s = self.s
+        detail = await s.sql(lambda: esc_admin.get_escalation(s.long_term, esc_id,
                                                                context=CONTEXT_TURNS))
         lines = []
         for turn in detail["context"]:
@@ -197,7 +197,7 @@ class Handoff:
                              question=" ".join(question.split())[:1000],
                              context="\n".join(lines) or "  -")
         await self._send(esc_id, text)
-        await m._sql(lambda: hstore.mark_notified(m.sql, esc_id))
+        await s.sql(lambda: hstore.mark_notified(s.long_term, esc_id))
 
     async def _forward(self, esc_id: int, message: IncomingMessage, text: str) -> None:
         lang = detect_language(text) or "en"
@@ -205,11 +205,11 @@ class Handoff:
                                                   text=" ".join(text.split())[:1500]))
 
     async def _send(self, esc_id: int, text: str) -> None:
-        m = self.m
+        s = self.s
         woken: set[str] = set()
         for platform, chat_id, user_id in self.targets():
-            await m._sql(lambda p=platform, c=chat_id, u=user_id: enqueue_direct(  # type: ignore[misc]
-                m.sql, user_id=None, platform=p, platform_user_id=u, chat_id=c, thread_id=None,
+            await s.sql(lambda p=platform, c=chat_id, u=user_id: enqueue_direct(  # type: ignore[misc]
+                s.long_term, user_id=None, platform=p, platform_user_id=u, chat_id=c, thread_id=None,
                 text=text, actor="bot", kind="handoff", label=f"escalation #{esc_id} staff"))
             woken.add(platform)
         for platform in woken:
@@ -219,11 +219,11 @@ class Handoff:
 
     async def staff_reply(self, message: IncomingMessage, esc_id: int, text: str) -> str:
         """Send a staff member's answer to the user and resolve the escalation."""
-        m = self.m
+        s = self.s
         lang = message.language or detect_language(text) or "en"
         if not self.is_staff(message):
             return NOT_STAFF.render(lang)
-        ref = await m._sql(lambda: hstore.get_ref(m.sql, esc_id))
+        ref = await s.sql(lambda: hstore.get_ref(s.long_term, esc_id))
         if ref is None:
             return NO_SUCH.render(lang, id=esc_id)
         if ref.status != hstore.OPEN:
@@ -231,28 +231,28 @@ class Handoff:
         if not text.strip():
             return USAGE.render(lang)
         try:
-            res = await m._sql(lambda: esc_admin.reply(m.sql, None, esc_id, text,
+            res = await s.sql(lambda: esc_admin.reply(s.long_term, None, esc_id, text,
                                                        f"{message.user_ref} (chat)"))
         except InputError as exc:
             return str(exc)
         if ref.key is not None:
-            await m._soft(m.short.set_state(ref.key, {STATE: None, ACKED: None}), None)
-            await m._soft(m.short.replace_turns(ref.key, await m._sql(
-                lambda: m.sql.recent_turns(ref.key, m.settings.recent_turns))), None)  # type: ignore[arg-type]
+            await s.soft(s.short_term.set_state(ref.key, {STATE: None, ACKED: None}), None)
+            await s.soft(s.short_term.replace_turns(ref.key, await s.sql(
+                lambda: s.long_term.recent_turns(ref.key, s.settings.recent_turns))), None)  # type: ignore[arg-type]
             outbox.wake(ref.key.platform)
-        await m._sql(lambda: m.sql.audit(message.user_ref, "escalations.reply",
+        await s.sql(lambda: s.long_term.audit(message.user_ref, "escalations.reply",
                                           f"escalation:{esc_id}",
                                           {"broadcast_id": res["broadcast_id"]}))
         return SENT.render(lang, who=res["user"], id=esc_id)
 
     async def staff_command(self, message: IncomingMessage, name: str, args: str) -> str:
         """``/reply N text``, ``/resolve N``, ``/escalations`` (staff only)."""
-        m = self.m
+        s = self.s
         lang = message.language or detect_language(args) or "en"
         if not self.is_staff(message):
             return NOT_STAFF.render(lang)
         if name == "escalations":
-            rows = await m._sql(lambda: esc_admin.list_escalations(m.sql, "open", 20))
+            rows = await s.sql(lambda: esc_admin.list_escalations(s.long_term, "open", 20))
             if not rows:
                 return NONE_OPEN.render(lang)
             return OPEN_LIST.render(lang, rows="\n".join(
@@ -264,12 +264,12 @@ class Handoff:
         esc_id = int(head.lstrip("#"))
         if name == "reply":
             return await self.staff_reply(message, esc_id, rest)
-        ref = await m._sql(lambda: hstore.get_ref(m.sql, esc_id))
+        ref = await s.sql(lambda: hstore.get_ref(s.long_term, esc_id))
         if ref is None:
             return NO_SUCH.render(lang, id=esc_id)
-        await m._sql(lambda: esc_admin.resolve(m.sql, esc_id, rest.strip() or None))
+        await s.sql(lambda: esc_admin.resolve(s.long_term, esc_id, rest.strip() or None))
         if ref.key is not None:
-            await m._soft(m.short.set_state(ref.key, {STATE: None, ACKED: None}), None)
+            await s.soft(s.short_term.set_state(ref.key, {STATE: None, ACKED: None}), None)
         return CLOSED.render(lang, id=esc_id)
 
     # timeouts --------------------------------------------------------------------------------
@@ -277,25 +277,25 @@ class Handoff:
     async def sweep(self, *, force: bool = False) -> int:
         """Hand back conversations whose escalation waited longer than the timeout (at most
         every few seconds unless ``force``); returns how many."""
-        m = self.m
+        s = self.s
         now = time.monotonic()
         if not force and now < self._next_sweep:
             return 0
-        self._next_sweep = now + min(30.0, max(0.5, m.settings.handoff_timeout_s / 4))
+        self._next_sweep = now + min(30.0, max(0.5, s.settings.handoff_timeout_s / 4))
         try:
-            refs = await hstore.overdue(m.sql, m.settings.handoff_timeout_s)
+            refs = await hstore.overdue(s.long_term, s.settings.handoff_timeout_s)
             done = 0
             for ref in refs:
-                if ref.key is None or not await hstore.expire(m.sql, ref.id):
+                if ref.key is None or not await hstore.expire(s.long_term, ref.id):
                     continue
                 done += 1
-                await m.sql.set_state(ref.key, {STATE: None, ACKED: None})
-                await m._soft(m.short.set_state(ref.key, {STATE: None, ACKED: None}), None)
+                await s.long_term.set_state(ref.key, {STATE: None, ACKED: None})
+                await s.soft(s.short_term.set_state(ref.key, {STATE: None, ACKED: None}), None)
                 if ref.key.platform in OUTBOX_PLATFORMS_SKIPPED or ref.key.user_id is None:
                     continue
                 lang = await self._user_lang(ref)
                 await enqueue_direct(
-                    m.sql, user_id=ref.user_id, platform=ref.key.platform,
+                    s.long_term, user_id=ref.user_id, platform=ref.key.platform,
                     platform_user_id=ref.key.user_id, chat_id=ref.key.chat_id,
                     thread_id=ref.key.thread_id, text=TIMED_OUT.render(lang), actor="bot",
                     kind="handoff", label=f"escalation #{ref.id} timeout")
@@ -307,6 +307,6 @@ class Handoff:
             return 0
 
     async def _user_lang(self, ref: hstore.EscalationRef) -> str:
-        async with self.m.sql.session() as s:
-            e = await s.get(m.Escalation, ref.id)
+        async with self.s.long_term.session() as db:
+            e = await db.get(m.Escalation, ref.id)
             return (detect_language(e.question) if e is not None else None) or "en"

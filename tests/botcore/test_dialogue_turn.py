@@ -145,7 +145,7 @@ async def test_group_memory_is_per_member_unless_the_chat_shares_it(runtime: Run
     per_member = msg("x", b, chat=group, chat_type=ChatType.GROUP).conversation_key()
     assert await runtime.long_term.recent_turns(per_member, 10) == []
     await runtime.long_term.set_chat_settings("test", group, {"memory_scope": "shared"})
-    runtime.manager._chat_cfg.clear()
+    runtime.manager.session.chat_cache.clear()
     await runtime.manager.handle(msg("beta says hi", b, chat=group, chat_type=ChatType.GROUP))
     await runtime.manager.handle(msg("alpha again", a, chat=group, chat_type=ChatType.GROUP))
     shared = msg("x", a, chat=group, chat_type=ChatType.GROUP).conversation_key(

@@ -206,7 +206,7 @@ async def test_forget_erases_shared_group_messages_and_escalation_answers(runtim
         for table in m.Base.metadata.sorted_tables:
             rows = (await conn.execute(table.select())).all()
             assert not [r for r in rows if marker in repr(r)], f"{table.name} kept {marker}"
-    turns = await runtime.manager._history(say("test", b, "x", chat=group, group=True)
+    turns = await runtime.manager.session.history(say("test", b, "x", chat=group, group=True)
                                            .conversation_key(shared_group_memory=True))
     assert not any(marker in t.text for t in turns)
     assert any("hello everyone" in t.text for t in turns)
@@ -257,10 +257,11 @@ async def test_a_blocked_user_cannot_press_buttons(runtime: Runtime) -> None:
     runtime.manager.forget_caches()
     pressed = await ask(runtime, "test", user, "", callback_data=answer.buttons[0][0].data)
     assert "paused" in pressed.text
+    me = await runtime.long_term.get_user("test", user)
+    assert me is not None
     async with runtime.long_term.session() as s:
-        assert (await s.execute(select(m.Feedback))).first() is None or all(
-            f.user_id != (await runtime.long_term.get_user("test", user)).id  # type: ignore[union-attr]
-            for f in (await s.execute(select(m.Feedback))).scalars())
+        rows = (await s.execute(select(m.Feedback))).scalars().all()
+    assert all(f.user_id != me.id for f in rows)
 
 
 # 11. and 13. feedback ---------------------------------------------------------------------------------
