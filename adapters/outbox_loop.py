@@ -8,7 +8,7 @@ import contextlib
 import logging
 
 from botcore.admin.outbox import PendingDelivery, SendFunc, consume_outbox
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlAccess
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ class OutboxLoop:
     lease runs out (delivery is at least once).
     """
 
-    def __init__(self, store: SqlMemory, platform: str, send: SendFunc, *,
+    def __init__(self, store: SqlAccess, platform: str, send: SendFunc, *,
                  poll_s: float = 2.0, rate_per_s: float | None = None) -> None:
         self.store = store
         self.platform = platform

@@ -31,7 +31,7 @@ from adapters.typing_loops import TypingLoops
 from botcore.config import Settings
 from botcore.dialogue.protocols import TurnHandler
 from botcore.errors import AdapterError
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlAccess
 from botcore.messages import ChatType, IncomingMessage, OutgoingMessage
 from botcore.ordering import KeyedOrder
 
@@ -87,7 +87,7 @@ class TelegramAdapter:
         group_stream_interval: float = 3.0,
         max_inflight: int = 256,
         drain_timeout: float | None = None,
-        outbox: SqlMemory | None = None,
+        outbox: SqlAccess | None = None,
         outbox_poll_s: float = 2.0,
         chat_settings: ChatSettingsStore | None = None,
     ) -> None:

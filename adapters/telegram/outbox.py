@@ -30,7 +30,7 @@ from adapters.telegram.ratelimit import ChatRateLimiter, retry_seconds
 from adapters.telegram.sender import RecipientGone, Sender, Target
 from botcore.admin.outbox import DeliveryFailed, PendingDelivery
 from botcore.errors import RateLimited
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlAccess
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,6 @@ class TelegramOutboxSender:
         self._done_parts.pop(d.id, None)
 
 
-def telegram_outbox(store: SqlMemory, sender: Sender, *, poll_s: float = 2.0) -> OutboxLoop:
+def telegram_outbox(store: SqlAccess, sender: Sender, *, poll_s: float = 2.0) -> OutboxLoop:
     """The outbox loop of a Telegram adapter."""
     return OutboxLoop(store, PLATFORM, TelegramOutboxSender(sender), poll_s=poll_s)

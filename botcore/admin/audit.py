@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from botcore.admin.timeutil import iso
 from botcore.memory import sql_models as m
-from botcore.memory.sql_common import SqlStoreBase
+from botcore.memory.stores import SqlAccess
 
 
 def cli_actor() -> str:
@@ -21,7 +21,7 @@ def cli_actor() -> str:
         return "cli"
 
 
-async def list_audit(store: SqlStoreBase, *, since: datetime | None = None, actor: str | None = None,
+async def list_audit(store: SqlAccess, *, since: datetime | None = None, actor: str | None = None,
                      action: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Audit entries, newest first; ``action`` matches a prefix (``users.`` → every user action)."""
     q = select(m.AuditLog)

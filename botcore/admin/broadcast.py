@@ -20,7 +20,7 @@ from botcore.admin import models as am
 from botcore.admin.audience import Audience
 from botcore.admin.timeutil import iso
 from botcore.errors import InputError
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlAccess
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000
@@ -45,14 +45,14 @@ def _check_text(text: str) -> str:
     return clean
 
 
-async def _targets(store: SqlMemory, audience: Audience) -> tuple[list[Any], int]:
+async def _targets(store: SqlAccess, audience: Audience) -> tuple[list[Any], int]:
     async with store.session() as s:
         rows = (await s.execute(audience.query())).all()
     reachable = [(ident, user) for ident, user in rows if not user.blocked and user.active]
     return reachable, len(rows) - len(reachable)
 
 
-async def preview(store: SqlMemory, audience: Audience) -> EnqueueResult:
+async def preview(store: SqlAccess, audience: Audience) -> EnqueueResult:
     """A dry run: how many users would be queued and skipped, per platform. Writes nothing."""
     reachable, skipped = await _targets(store, audience)
     by_platform: dict[str, int] = {}
@@ -61,7 +61,7 @@ async def preview(store: SqlMemory, audience: Audience) -> EnqueueResult:
     return EnqueueResult(None, len(reachable), skipped, by_platform)
 
 
-async def enqueue_broadcast(store: SqlMemory, audience: Audience, text: str,
+async def enqueue_broadcast(store: SqlAccess, audience: Audience, text: str,
                             actor: str) -> EnqueueResult:
     """Queue ``text`` for every reachable user of ``audience`` (a direct message to each).
 
@@ -85,7 +85,7 @@ async def enqueue_broadcast(store: SqlMemory, audience: Audience, text: str,
     return EnqueueResult(broadcast_id, len(reachable), skipped, by_platform)
 
 
-async def enqueue_direct(store: SqlMemory, *, user_id: int | None, platform: str, platform_user_id: str,
+async def enqueue_direct(store: SqlAccess, *, user_id: int | None, platform: str, platform_user_id: str,
                          chat_id: str | None, thread_id: str | None, text: str, actor: str,
                          kind: str = "escalation", label: str = "") -> int:
     """Queue one message to one user (e.g. a human's answer to an escalation); the broadcast id."""
@@ -110,7 +110,7 @@ def _status_dict(row: am.Broadcast, counts: dict[str, int]) -> dict[str, Any]:
             "done": states[am.QUEUED] + states[am.SENDING] == 0}
 
 
-async def broadcast_status(store: SqlMemory, broadcast_id: int) -> dict[str, Any] | None:
+async def broadcast_status(store: SqlAccess, broadcast_id: int) -> dict[str, Any] | None:
     """Counts per delivery state (``queued``, ``sending``, ``sent``, ``failed``), or None."""
     async with store.session() as s:
         row = await s.get(am.Broadcast, broadcast_id)
@@ -122,7 +122,7 @@ async def broadcast_status(store: SqlMemory, broadcast_id: int) -> dict[str, Any
         return _status_dict(row, counts)
 
 
-async def list_broadcasts(store: SqlMemory, limit: int = 20) -> list[dict[str, Any]]:
+async def list_broadcasts(store: SqlAccess, limit: int = 20) -> list[dict[str, Any]]:
     """The newest broadcasts with their delivery counts (the bot's own handoff notices to staff
     and timeout apologies, kind ``handoff``, are left out)."""
     async with store.session() as s:

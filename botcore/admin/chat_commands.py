@@ -23,7 +23,7 @@ from botcore.dialogue.command_registry import ADMIN_NAMES, admin_help_text
 from botcore.errors import ConfigError, InputError
 from botcore.i18n import Text, language_of
 from botcore.memory.base import ShortTermMemory
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlTier
 from botcore.messages import IncomingMessage
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class AdminDeps(Protocol):
         ...
 
     @property
-    def sql(self) -> SqlMemory:
+    def sql(self) -> SqlTier:
         """The long-term store (also where actions are audited)."""
         ...
 
@@ -80,7 +80,7 @@ class AdminContext:
     rt.short_term)`` for a :class:`~botcore.runtime.Runtime`)."""
 
     settings: Settings
-    sql: SqlMemory
+    sql: SqlTier
     short: ShortTermMemory
 
 
@@ -120,7 +120,7 @@ async def handle_admin_command(deps: AdminDeps, message: IncomingMessage, args: 
     return text
 
 
-async def _run(settings: Settings, sql: SqlMemory, short: ShortTermMemory, actor: str, sub: str,
+async def _run(settings: Settings, sql: SqlTier, short: ShortTermMemory, actor: str, sub: str,
                rest: str, lang: str = "en") -> tuple[str, str, str | None, dict[str, object] | None]:
     """(reply, audit action, audit target, audit details) of one admin command."""
     if sub in ("", "help"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -12,12 +12,16 @@ from botcore.admin.timeutil import aware, iso
 from botcore.errors import InputError
 from botcore.memory import sql_models as m
 from botcore.memory.base import ShortTermMemory
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import ConversationStore, SqlAccess
 from botcore.messages import ConversationKey
 
 STATUSES = ("open", "resolved", "expired", "all")
 HANDOFF_STATE = ("handoff", "handoff_ack")
 """Session-state fields of human mode (botcore.handoff), cleared when an escalation closes."""
+
+
+class Transcript(ConversationStore, SqlAccess, Protocol):
+    """What :func:`reply` needs: the escalation's rows and the conversation's transcript."""
 
 
 def waiting_seconds(e: m.Escalation) -> float | None:
@@ -62,7 +66,7 @@ def _select() -> Any:
                           | (m.Identity.platform == m.Conversation.platform))))
 
 
-async def list_escalations(store: SqlMemory, status: str = "open",
+async def list_escalations(store: SqlAccess, status: str = "open",
                            limit: int = 50) -> list[dict[str, Any]]:
     """Escalations, oldest open first (``status``: open, resolved or all)."""
     if status not in STATUSES:
@@ -82,7 +86,7 @@ async def list_escalations(store: SqlMemory, status: str = "open",
     return out
 
 
-async def get_escalation(store: SqlMemory, esc_id: int, context: int = 6) -> dict[str, Any]:
+async def get_escalation(store: SqlAccess, esc_id: int, context: int = 6) -> dict[str, Any]:
     """One escalation with the last ``context`` messages of its conversation before it.
 
     Raises:
@@ -104,7 +108,7 @@ async def get_escalation(store: SqlMemory, esc_id: int, context: int = 6) -> dic
     return {**_row(e, ident, conv, name), "context": msgs}
 
 
-async def resolve(store: SqlMemory, esc_id: int, answer: str | None = None) -> dict[str, Any]:
+async def resolve(store: SqlAccess, esc_id: int, answer: str | None = None) -> dict[str, Any]:
     """Mark resolved (keeping ``answer`` when given).
 
     Raises:
@@ -124,7 +128,7 @@ async def resolve(store: SqlMemory, esc_id: int, answer: str | None = None) -> d
     return {"id": esc_id, "was": was, "status": "resolved"}
 
 
-async def reply(store: SqlMemory, short: ShortTermMemory | None, esc_id: int, text: str,
+async def reply(store: Transcript, short: ShortTermMemory | None, esc_id: int, text: str,
                 actor: str) -> dict[str, Any]:
     """Answer as a human: store the answer, resolve, put it in the transcript and queue it to the
     user in the chat where they asked. Returns the escalation and the outbox broadcast id.

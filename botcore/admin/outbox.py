@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, select, update
 from botcore.admin import models as am
 from botcore.errors import AdapterError, BotcoreError, RateLimited, StorageError
 from botcore.memory import sql_models as m
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlAccess
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _claimable(platform: str, now: datetime, lease_s: float) -> ColumnElement[bo
         | ((am.Delivery.status == am.SENDING) & (am.Delivery.claimed_at < expired)))
 
 
-async def claim_deliveries(store: SqlMemory, platform: str, limit: int = 20,
+async def claim_deliveries(store: SqlAccess, platform: str, limit: int = 20,
                            lease_s: float = 300.0) -> list[PendingDelivery]:
     """Claim up to ``limit`` due deliveries of ``platform`` (oldest first) for this caller.
 
@@ -113,7 +113,7 @@ async def claim_deliveries(store: SqlMemory, platform: str, limit: int = 20,
                 for d, text, kind in rows]
 
 
-async def report_delivery(store: SqlMemory, delivery_id: int, ok: bool, error: str | None = None,
+async def report_delivery(store: SqlAccess, delivery_id: int, ok: bool, error: str | None = None,
                           *, permanent: bool = False, retry_after: float | None = None,
                           max_attempts: int = MAX_ATTEMPTS) -> str:
     """Record the outcome of one send; returns the new state (``sent``, ``queued`` or ``failed``).
@@ -137,7 +137,7 @@ async def report_delivery(store: SqlMemory, delivery_id: int, ok: bool, error: s
         return row.status
 
 
-async def _deliver(store: SqlMemory, d: PendingDelivery, send: SendFunc) -> str:
+async def _deliver(store: SqlAccess, d: PendingDelivery, send: SendFunc) -> str:
     try:
         await send(d)
     except DeliveryFailed as exc:
@@ -153,7 +153,7 @@ async def _deliver(store: SqlMemory, d: PendingDelivery, send: SendFunc) -> str:
     return await report_delivery(store, d.id, True)
 
 
-async def drain_outbox(store: SqlMemory, platform: str, send: SendFunc, *,
+async def drain_outbox(store: SqlAccess, platform: str, send: SendFunc, *,
                        rate_per_s: float | None = None, batch: int = 20) -> dict[str, int]:
     """Deliver every due delivery of ``platform`` now, paced; returns counts per outcome."""
     interval = 1.0 / (rate_per_s or PLATFORM_RATES.get(platform, DEFAULT_RATE))
@@ -172,7 +172,7 @@ async def drain_outbox(store: SqlMemory, platform: str, send: SendFunc, *,
             counts[outcome] = counts.get(outcome, 0) + 1
 
 
-async def consume_outbox(store: SqlMemory, platform: str, send: SendFunc, *,
+async def consume_outbox(store: SqlAccess, platform: str, send: SendFunc, *,
                          stop: asyncio.Event | None = None, poll_s: float = 2.0,
                          rate_per_s: float | None = None, batch: int = 20) -> None:
     """Run for the adapter's lifetime: deliver due messages of ``platform`` until ``stop`` is set.
@@ -188,7 +188,7 @@ async def consume_outbox(store: SqlMemory, platform: str, send: SendFunc, *,
         _WAKERS.get(platform, set()).discard(woken)
 
 
-async def _consume(store: SqlMemory, platform: str, send: SendFunc, stop: asyncio.Event,
+async def _consume(store: SqlAccess, platform: str, send: SendFunc, stop: asyncio.Event,
                    woken: asyncio.Event, poll_s: float, rate_per_s: float | None,
                    batch: int) -> None:
     while not stop.is_set():

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from botcore.admin.users import PurgePlan, purge
 from botcore.errors import BotcoreError
 from botcore.memory.base import ShortTermMemory
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlTier
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ ACTION = "retention.purge"
 CLAIM = "retention:round"
 
 
-async def purge_once(store: SqlMemory, short: ShortTermMemory, days: float, *,
+async def purge_once(store: SqlTier, short: ShortTermMemory, days: float, *,
                      interval_s: float, now: datetime | None = None) -> PurgePlan | None:
     """One round: purge data older than ``days`` unless another process ran this round.
 
@@ -43,7 +43,7 @@ async def purge_once(store: SqlMemory, short: ShortTermMemory, days: float, *,
     return plan
 
 
-async def retention_loop(store: SqlMemory, short: ShortTermMemory, days: float,
+async def retention_loop(store: SqlTier, short: ShortTermMemory, days: float,
                          interval_s: float) -> None:
     """Run :func:`purge_once` now and then every ``interval_s`` seconds, until cancelled."""
     while True:

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from botcore.config import Settings
 from botcore.memory.base import ShortTermMemory
 from botcore.memory.factory import open_long_term, open_short_term
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlTier
 
 
 @dataclass(frozen=True, slots=True)
 class AdminStores:
     """The SQL store and the short-term store (Redis, or in-process when not configured)."""
 
-    sql: SqlMemory
+    sql: SqlTier
     short: ShortTermMemory
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from botcore.admin.timeutil import aware, iso
 from botcore.memory import sql_models as m
-from botcore.memory.sql_common import SqlStoreBase
+from botcore.memory.stores import SqlAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ def _rank(values: list[float], p: float) -> float | None:
     return round(values[rank - 1], 1)
 
 
-async def compute_stats(store: SqlStoreBase, since: datetime | None) -> Stats:
+async def compute_stats(store: SqlAccess, since: datetime | None) -> Stats:
     """Statistics of the messages, users, feedback and escalations since ``since`` (all if None)."""
     until = m.utcnow()
 

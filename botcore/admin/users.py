@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, exists, func, or_, select, update
 
@@ -15,9 +15,18 @@ from botcore.errors import InputError, StorageError, StorageUnavailable
 from botcore.memory import sql_models as m
 from botcore.memory.base import ShortTermMemory
 from botcore.memory.erase import erase_short_term
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.sql_common import find_identity
+from botcore.memory.stores import PrivacyStore, SqlAccess, UserStore
 
 log = logging.getLogger(__name__)
+
+
+class UserLookup(UserStore, SqlAccess, Protocol):
+    """What :func:`resolve_user` needs: one user by id, or a search."""
+
+
+class Purgeable(PrivacyStore, SqlAccess, Protocol):
+    """What :func:`purge` needs: raw deletes, and erasing inactive users."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +80,7 @@ async def _rows(s: Any, users: list[m.User]) -> list[UserRow]:
             for u in users]
 
 
-async def list_users(store: SqlMemory, *, query: str | None = None, platform: str | None = None,
+async def list_users(store: SqlAccess, *, query: str | None = None, platform: str | None = None,
                      blocked: bool | None = None, limit: int = 50) -> list[UserRow]:
     """Users, most recently seen first; ``query`` matches a ``platform:user_id``, a platform id
     or part of the display name (case-insensitive)."""
@@ -92,7 +101,7 @@ async def list_users(store: SqlMemory, *, query: str | None = None, platform: st
         return await _rows(s, list((await s.execute(q)).scalars()))
 
 
-async def resolve_user(store: SqlMemory, who: str) -> tuple[str, str]:
+async def resolve_user(store: UserLookup, who: str) -> tuple[str, str]:
     """Find one user by ``platform:user_id`` or by name; returns (platform, platform_user_id).
 
     Raises:
@@ -116,10 +125,10 @@ async def resolve_user(store: SqlMemory, who: str) -> tuple[str, str]:
     return split_ref(found[0].ref)
 
 
-async def user_details(store: SqlMemory, platform: str, uid: str) -> dict[str, Any]:
+async def user_details(store: SqlAccess, platform: str, uid: str) -> dict[str, Any]:
     """Flags, identities and counts of what is stored about one user."""
     async with store.session() as s:
-        found = await store._find_identity(s, platform, uid)
+        found = await find_identity(s, platform, uid)
         if found is None:
             raise InputError(f"no user {platform}:{uid}")
         user = found[0]
@@ -145,7 +154,7 @@ async def user_details(store: SqlMemory, platform: str, uid: str) -> dict[str, A
             "quiz_results": quizzes}
 
 
-async def forget_user(store: SqlMemory, short: ShortTermMemory, platform: str,
+async def forget_user(store: PrivacyStore, short: ShortTermMemory, platform: str,
                       uid: str) -> dict[str, int]:
     """Erase the user everywhere, as ``/forget`` does: SQL rows, then short-term (Redis) keys."""
     identities, shared = await store.erasure_targets(platform, uid)
@@ -196,7 +205,7 @@ def _purge_selects(cutoff: datetime) -> dict[str, Any]:
     }
 
 
-async def plan_purge(store: SqlMemory, cutoff: datetime, *, inactive_users: bool) -> PurgePlan:
+async def plan_purge(store: SqlAccess, cutoff: datetime, *, inactive_users: bool) -> PurgePlan:
     """Count what :func:`purge` would delete."""
     async with store.session() as s:
         counts = {}
@@ -208,7 +217,7 @@ async def plan_purge(store: SqlMemory, cutoff: datetime, *, inactive_users: bool
     return PurgePlan(iso(cutoff) or "", **counts)
 
 
-async def purge(store: SqlMemory, short: ShortTermMemory, cutoff: datetime, *,
+async def purge(store: Purgeable, short: ShortTermMemory, cutoff: datetime, *,
                 inactive_users: bool) -> PurgePlan:
     """Retention: delete every message, summary, closed escalation and finished broadcast
     (with its deliveries) created before ``cutoff``, then conversations with no message left

@@ -21,7 +21,7 @@ from botcore.faq import training
 from botcore.faq.formats import FaqRecord
 from botcore.faq.kbmodel import KbModel
 from botcore.inference.base import ModelExecutor
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ def _dot(a: list[float], b: list[float]) -> float:
 class FaqIndex:
     """An in-memory index, rebuilt when the knowledge base changes (checked every ``ttl_s``)."""
 
-    def __init__(self, store: SqlMemory, executor: ModelExecutor, *, threshold: float = 0.50,
+    def __init__(self, store: SqlAccess, executor: ModelExecutor, *, threshold: float = 0.50,
                  ttl_s: float = 30.0) -> None:
         self.store = store
         self.executor = executor

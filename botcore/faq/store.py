@@ -9,11 +9,12 @@ from sqlalchemy import delete, func, select
 from botcore.errors import StorageError
 from botcore.faq.formats import FaqRecord
 from botcore.memory import sql_models as m
-from botcore.memory.sql_common import SqlStoreBase
+from botcore.memory.sql_common import conversation_row, find_identity
+from botcore.memory.stores import SqlAccess
 from botcore.messages import ConversationKey
 
 
-async def upsert_entries(store: SqlStoreBase, records: Iterable[FaqRecord]) -> int:
+async def upsert_entries(store: SqlAccess, records: Iterable[FaqRecord]) -> int:
     """Insert or replace entries (their phrasings are replaced too); returns the count."""
     n = 0
     async with store.session() as s:
@@ -32,7 +33,7 @@ async def upsert_entries(store: SqlStoreBase, records: Iterable[FaqRecord]) -> i
     return n
 
 
-async def all_entries(store: SqlStoreBase) -> list[FaqRecord]:
+async def all_entries(store: SqlAccess) -> list[FaqRecord]:
     """Every entry with its phrasings, ordered by id."""
     async with store.session() as s:
         entries = (await s.execute(select(m.FaqEntry).order_by(m.FaqEntry.id))).scalars().all()
@@ -43,7 +44,7 @@ async def all_entries(store: SqlStoreBase) -> list[FaqRecord]:
     return [FaqRecord(e.id, e.answer, by_id.get(e.id, []), e.tags, e.url) for e in entries]
 
 
-async def revision(store: SqlStoreBase) -> tuple[int, str]:
+async def revision(store: SqlAccess) -> tuple[int, str]:
     """A cheap fingerprint of the knowledge base (changes when entries change)."""
     async with store.session() as s:
         row = (await s.execute(
@@ -53,14 +54,14 @@ async def revision(store: SqlStoreBase) -> tuple[int, str]:
     return int(row[0] or 0), str(row[1])
 
 
-async def create_escalation(store: SqlStoreBase, key: ConversationKey, user_id: str,
+async def create_escalation(store: SqlAccess, key: ConversationKey, user_id: str,
                             question: str) -> int:
     """Hand a question to a human: an open escalation row admins see in `botctl escalations`."""
     async with store.session() as s:
-        found = await store._find_identity(s, key.platform, user_id)
+        found = await find_identity(s, key.platform, user_id)
         if found is None:
             raise StorageError(f"unknown user {key.platform}:{user_id}")
-        conv = await store._conversation(s, key, found[0].id)
+        conv = await conversation_row(s, key, found[0].id)
         row = m.Escalation(user_id=found[0].id, conversation_id=conv.id, question=question)
         s.add(row)
         await s.flush()

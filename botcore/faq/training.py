@@ -24,7 +24,7 @@ from botcore.faq import kbmodel
 from botcore.faq import store as faq_store
 from botcore.inference.base import ModelExecutor
 from botcore.memory import sql_models as m
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlAccess
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def revision_key(rev: tuple[int, str]) -> str:
     return f"{rev[0]}@{rev[1]}"
 
 
-async def train(store: SqlMemory, executor: ModelExecutor, *, target_refusal: float = 0.95,
+async def train(store: SqlAccess, executor: ModelExecutor, *, target_refusal: float = 0.95,
                 progress: Progress | None = None) -> dict[str, Any]:
     """Train, calibrate and store a model of the knowledge base; returns the version's report.
 
@@ -110,7 +110,7 @@ async def train(store: SqlMemory, executor: ModelExecutor, *, target_refusal: fl
     return {"version": version, "method": kbmodel.METHOD, **metrics}
 
 
-async def active_model(store: SqlMemory) -> tuple[int, str, float] | None:
+async def active_model(store: SqlAccess) -> tuple[int, str, float] | None:
     """``(version, kb_revision, threshold)`` of the active model, or None."""
     async with store.session() as s:
         row = (await s.execute(select(m.FaqModel.id, m.FaqModel.kb_revision, m.FaqModel.threshold)
@@ -119,7 +119,7 @@ async def active_model(store: SqlMemory) -> tuple[int, str, float] | None:
     return (int(row[0]), str(row[1]), float(row[2])) if row else None
 
 
-async def load_model(store: SqlMemory, version: int) -> tuple[kbmodel.KbModel, np.ndarray] | None:
+async def load_model(store: SqlAccess, version: int) -> tuple[kbmodel.KbModel, np.ndarray] | None:
     """The model of ``version`` and its probe embedding."""
     async with store.session() as s:
         row = await s.get(m.FaqModel, version)
@@ -133,7 +133,7 @@ async def load_model(store: SqlMemory, version: int) -> tuple[kbmodel.KbModel, n
     return model, np.load(io.BytesIO(probe), allow_pickle=False)
 
 
-async def list_models(store: SqlMemory, limit: int = 20) -> list[dict[str, Any]]:
+async def list_models(store: SqlAccess, limit: int = 20) -> list[dict[str, Any]]:
     """Trained versions, newest first."""
     async with store.session() as s:
         rows = (await s.execute(select(m.FaqModel).order_by(m.FaqModel.id.desc())

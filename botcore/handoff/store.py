@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 from botcore.admin.timeutil import aware
 from botcore.errors import StorageError
 from botcore.memory import sql_models as m
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.sql_common import conversation_row, find_identity
+from botcore.memory.stores import SqlAccess
 from botcore.messages import ConversationKey
 
 OPEN, RESOLVED, EXPIRED = "open", "resolved", "expired"
@@ -35,7 +36,7 @@ def _key(conv: m.Conversation | None) -> ConversationKey | None:
                            conv.thread_id or None)
 
 
-async def open_escalation(store: SqlMemory, key: ConversationKey, user_id: str, question: str,
+async def open_escalation(store: SqlAccess, key: ConversationKey, user_id: str, question: str,
                           reason: str) -> tuple[int, bool]:
     """The conversation's open escalation (a repeat is attached to it: ``followups`` + 1), or a
     new one. Returns ``(id, created)``.
@@ -44,10 +45,10 @@ async def open_escalation(store: SqlMemory, key: ConversationKey, user_id: str, 
         StorageError: the user is unknown.
     """
     async with store.session() as s:
-        found = await store._find_identity(s, key.platform, user_id)
+        found = await find_identity(s, key.platform, user_id)
         if found is None:
             raise StorageError(f"unknown user {key.platform}:{user_id}")
-        conv = await store._conversation(s, key, found[0].id)
+        conv = await conversation_row(s, key, found[0].id)
         current = (await s.execute(
             select(m.Escalation).where(m.Escalation.conversation_id == conv.id)
             .where(m.Escalation.status == OPEN).order_by(m.Escalation.id.desc()).limit(1)
@@ -62,7 +63,7 @@ async def open_escalation(store: SqlMemory, key: ConversationKey, user_id: str, 
         return row.id, True
 
 
-async def get_ref(store: SqlMemory, esc_id: int) -> EscalationRef | None:
+async def get_ref(store: SqlAccess, esc_id: int) -> EscalationRef | None:
     """One escalation with its conversation, or None."""
     async with store.session() as s:
         e = await s.get(m.Escalation, esc_id)
@@ -73,21 +74,21 @@ async def get_ref(store: SqlMemory, esc_id: int) -> EscalationRef | None:
                              _key(conv), e.notified_at is not None)
 
 
-async def mark_notified(store: SqlMemory, esc_id: int) -> None:
+async def mark_notified(store: SqlAccess, esc_id: int) -> None:
     """Staff were notified: the conversation is in human mode while the escalation is open."""
     async with store.session() as s:
         await s.execute(update(m.Escalation).where(m.Escalation.id == esc_id)
                         .values(notified_at=m.utcnow()))
 
 
-async def attach(store: SqlMemory, esc_id: int) -> None:
+async def attach(store: SqlAccess, esc_id: int) -> None:
     """Count one more message the user sent while waiting."""
     async with store.session() as s:
         await s.execute(update(m.Escalation).where(m.Escalation.id == esc_id)
                         .values(followups=m.Escalation.followups + 1))
 
 
-async def expire(store: SqlMemory, esc_id: int) -> bool:
+async def expire(store: SqlAccess, esc_id: int) -> bool:
     """Close an open escalation nobody answered; True for the one caller that closed it."""
     async with store.session() as s:
         res = await s.execute(update(m.Escalation).where(m.Escalation.id == esc_id)
@@ -96,7 +97,7 @@ async def expire(store: SqlMemory, esc_id: int) -> bool:
         return bool(getattr(res, "rowcount", 0))
 
 
-async def overdue(store: SqlMemory, timeout_s: float, limit: int = 100) -> list[EscalationRef]:
+async def overdue(store: SqlAccess, timeout_s: float, limit: int = 100) -> list[EscalationRef]:
     """Open escalations in human mode older than ``timeout_s``."""
     cutoff = m.utcnow() - timedelta(seconds=timeout_s)
     async with store.session() as s:

@@ -1,7 +1,8 @@
 """Memory contracts: short-term (Redis or in-process) and long-term (SQL).
 
 Short-term memory is a cache of what SQL holds: when ``recent_turns`` returns ``None`` (a miss,
-e.g. after a Redis flush), the dialogue manager rebuilds it from :class:`LongTermMemory`.
+e.g. after a Redis flush), the dialogue manager rebuilds it from long-term memory
+(:class:`botcore.memory.stores.LongTermMemory`, the union of the concern protocols there).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from botcore.messages import ConversationKey
 
@@ -123,87 +124,4 @@ class ShortTermMemory(Protocol):
 
     async def aclose(self) -> None:
         """Close connections."""
-        ...
-
-
-@runtime_checkable
-class LongTermMemory(Protocol):
-    """Everything durable, in SQL (SQLAlchemy 2 async; Postgres or SQLite)."""
-
-    async def ensure_user(
-        self, platform: str, platform_user_id: str, display_name: str | None = None
-    ) -> UserRecord:
-        """Get or create the user (and its platform identity)."""
-        ...
-
-    async def get_user(self, platform: str, platform_user_id: str) -> UserRecord | None:
-        """The user, or None."""
-        ...
-
-    async def set_user_flags(
-        self,
-        platform: str,
-        platform_user_id: str,
-        *,
-        blocked: bool | None = None,
-        active: bool | None = None,
-        consent_training: bool | None = None,
-    ) -> bool:
-        """Update flags; False if no such user."""
-        ...
-
-    async def record_message(
-        self,
-        key: ConversationKey,
-        role: str,
-        text: str,
-        *,
-        skill: str | None = None,
-        platform_message_id: str | None = None,
-        latency_ms: float | None = None,
-        meta: Mapping[str, Any] | None = None,
-    ) -> StoredMessage:
-        """Store one message. Idempotent on (conversation, role, platform_message_id)."""
-        ...
-
-    async def recent_turns(self, key: ConversationKey, limit: int) -> list[Turn]:
-        """The last ``limit`` turns since the last reset, oldest first."""
-        ...
-
-    async def reset_conversation(self, key: ConversationKey) -> None:
-        """Start a fresh context (older messages stay stored but leave the prompt)."""
-        ...
-
-    async def record_feedback(self, message_id: int, platform: str, user_id: str, value: int) -> bool:
-        """Store 👍 (+1) / 👎 (-1) for a bot message of this user's; False if not theirs."""
-        ...
-
-    async def add_fact(
-        self, platform: str, user_id: str, text: str, *, source_message_id: int | None = None
-    ) -> Fact:
-        """Remember a fact about a user."""
-        ...
-
-    async def list_facts(self, platform: str, user_id: str) -> list[Fact]:
-        """Facts about a user, oldest first."""
-        ...
-
-    async def delete_fact(self, platform: str, user_id: str, fact_id: int) -> bool:
-        """Delete one fact of this user's; False if it is not theirs."""
-        ...
-
-    async def forget_user(self, platform: str, user_id: str) -> dict[str, int]:
-        """Delete every row about the user; return the row counts per table."""
-        ...
-
-    async def export_user(self, platform: str, user_id: str) -> dict[str, Any]:
-        """Everything stored about the user, JSON-serializable."""
-        ...
-
-    async def ping(self) -> None:
-        """Raise :class:`botcore.errors.StorageUnavailable` if the database is unreachable."""
-        ...
-
-    async def aclose(self) -> None:
-        """Dispose the engine."""
         ...

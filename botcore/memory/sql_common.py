@@ -79,6 +79,51 @@ def user_record(user: m.User, identity: m.Identity) -> UserRecord:
         consent_training=user.consent_training,
     )
 
+
+async def find_identity(
+    s: AsyncSession, platform: str, platform_user_id: str
+) -> tuple[m.User, m.Identity] | None:
+    """A user and the identity ``platform:platform_user_id`` of theirs, or None."""
+    row = (
+        await s.execute(
+            select(m.User, m.Identity)
+            .join(m.Identity, m.Identity.user_id == m.User.id)
+            .where(m.Identity.platform == platform)
+            .where(m.Identity.platform_user_id == platform_user_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def conversation_row(
+    s: AsyncSession, key: ConversationKey, user_id: int | None
+) -> m.Conversation:
+    """The conversation row of ``key``, created (for ``user_id``) when missing."""
+    where = (
+        (m.Conversation.platform == key.platform)
+        & (m.Conversation.chat_id == key.chat_id)
+        & (m.Conversation.thread_id == (key.thread_id or ""))
+        & (m.Conversation.scope_user_id == (key.user_id or ""))
+    )
+    conv = (await s.execute(select(m.Conversation).where(where))).scalar_one_or_none()
+    if conv is not None:
+        return conv
+    try:
+        async with s.begin_nested():
+            conv = m.Conversation(
+                platform=key.platform,
+                chat_id=key.chat_id,
+                thread_id=key.thread_id or "",
+                scope_user_id=key.user_id or "",
+                user_id=user_id,
+            )
+            s.add(conv)
+            await s.flush()
+        return conv
+    except IntegrityError:
+        return (await s.execute(select(m.Conversation).where(where))).scalar_one()
+
+
 class SqlStoreBase:
     """An async engine and its transactions. Connection failures are wrapped in
     :class:`~botcore.errors.StorageUnavailable` so callers can retry them."""
@@ -114,18 +159,7 @@ class SqlStoreBase:
         """Dispose the engine."""
         await self.engine.dispose()
 
-    async def _find_identity(
-        self, s: AsyncSession, platform: str, platform_user_id: str
-    ) -> tuple[m.User, m.Identity] | None:
-        row = (
-            await s.execute(
-                select(m.User, m.Identity)
-                .join(m.Identity, m.Identity.user_id == m.User.id)
-                .where(m.Identity.platform == platform)
-                .where(m.Identity.platform_user_id == platform_user_id)
-            )
-        ).first()
-        return (row[0], row[1]) if row else None
+    _find_identity = staticmethod(find_identity)
 
     async def _ensure_user(
         self, s: AsyncSession, platform: str, platform_user_id: str, display_name: str | None
@@ -152,32 +186,7 @@ class SqlStoreBase:
                 raise
             return found
 
-    async def _conversation(
-        self, s: AsyncSession, key: ConversationKey, user_id: int | None
-    ) -> m.Conversation:
-        where = (
-            (m.Conversation.platform == key.platform)
-            & (m.Conversation.chat_id == key.chat_id)
-            & (m.Conversation.thread_id == (key.thread_id or ""))
-            & (m.Conversation.scope_user_id == (key.user_id or ""))
-        )
-        conv = (await s.execute(select(m.Conversation).where(where))).scalar_one_or_none()
-        if conv is not None:
-            return conv
-        try:
-            async with s.begin_nested():
-                conv = m.Conversation(
-                    platform=key.platform,
-                    chat_id=key.chat_id,
-                    thread_id=key.thread_id or "",
-                    scope_user_id=key.user_id or "",
-                    user_id=user_id,
-                )
-                s.add(conv)
-                await s.flush()
-            return conv
-        except IntegrityError:
-            return (await s.execute(select(m.Conversation).where(where))).scalar_one()
+    _conversation = staticmethod(conversation_row)
 
     @staticmethod
     def _conv_where(key: ConversationKey) -> Any:

@@ -22,6 +22,6 @@ from botcore.memory.sql_users import SqlUsers
 class SqlMemory(SqlUsers, SqlConversations, SqlFacts, SqlPrivacy, SqlAdmin):
     """The SQL tier: users, conversations, facts, privacy and admin data in one object.
 
-    Implements :class:`botcore.memory.base.LongTermMemory` and every protocol of
-    :mod:`botcore.memory.stores`.
+    Implements :class:`botcore.memory.stores.LongTermMemory` (every protocol of
+    :mod:`botcore.memory.stores`).
     """

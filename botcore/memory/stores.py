@@ -4,12 +4,17 @@ A caller types against the concern it needs (the Telegram ``/settings`` command 
 :class:`AdminStore`, the recall of facts :class:`FactStore`…), not against the whole SQL tier;
 :class:`~botcore.memory.sql_store.SqlMemory` implements them all, each concern in its own module
 (``sql_users``, ``sql_conversations``, ``sql_facts``, ``sql_privacy``, ``sql_admin``).
+:class:`LongTermMemory` is their union (declares nothing of its own but ``ping``/``aclose``);
+:class:`SqlAccess` is for the modules that query their own tables (admin, FAQ, handoff, outbox).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from botcore.memory.base import Fact, StoredMessage, Turn, UserRecord
 from botcore.memory.sql_common import PRIVATE_SCOPE
@@ -192,3 +197,35 @@ class AdminStore(Protocol):
                     details: Mapping[str, Any] | None = None) -> None:
         """Write an admin action to the audit log."""
         ...
+
+
+@runtime_checkable
+class LongTermMemory(UserStore, ConversationStore, FactStore, PrivacyStore, AdminStore, Protocol):
+    """Everything durable, in SQL (SQLAlchemy 2 async; Postgres or SQLite): every concern above."""
+
+    async def ping(self) -> None:
+        """Raise :class:`botcore.errors.StorageUnavailable` if the database is unreachable."""
+        ...
+
+    async def aclose(self) -> None:
+        """Dispose the engine."""
+        ...
+
+
+@runtime_checkable
+class SqlAccess(Protocol):
+    """Raw transactions on the SQL tier, for modules that query tables of their own."""
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The async engine (its dialect decides some statements)."""
+        ...
+
+    def session(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A transaction; driver errors come out as botcore storage errors."""
+        ...
+
+
+@runtime_checkable
+class SqlTier(LongTermMemory, SqlAccess, Protocol):
+    """Every concern and raw transactions: for the few callers that need several at once."""

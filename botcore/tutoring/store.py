@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from botcore.errors import StorageError
 from botcore.memory import sql_models as m
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.sql_common import find_identity
+from botcore.memory.stores import SqlAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +25,11 @@ class TopicProgress:
     last_total: int
 
 
-async def save_result(store: SqlMemory, platform: str, user_id: str, topic: str, score: int,
+async def save_result(store: SqlAccess, platform: str, user_id: str, topic: str, score: int,
                       total: int) -> int:
     """Record a finished quiz."""
     async with store.session() as s:
-        found = await store._find_identity(s, platform, user_id)
+        found = await find_identity(s, platform, user_id)
         if found is None:
             raise StorageError(f"unknown user {platform}:{user_id}")
         row = m.QuizResult(user_id=found[0].id, topic=topic, score=score, total=total)
@@ -37,10 +38,10 @@ async def save_result(store: SqlMemory, platform: str, user_id: str, topic: str,
         return row.id
 
 
-async def progress(store: SqlMemory, platform: str, user_id: str) -> list[TopicProgress]:
+async def progress(store: SqlAccess, platform: str, user_id: str) -> list[TopicProgress]:
     """Per-topic totals, best and last score."""
     async with store.session() as s:
-        found = await store._find_identity(s, platform, user_id)
+        found = await find_identity(s, platform, user_id)
         if found is None:
             return []
         uid = found[0].id

@@ -1,6 +1,6 @@
 """Model versions: trained checkpoints registered in SQL (``model_versions``), one active.
 
-SQL (through :class:`botcore.memory.sql_store.SqlMemory`) is the source of truth, so every worker
+SQL (through :class:`botcore.memory.stores.AdminStore`) is the source of truth, so every worker
 on every machine sees the same active version. When a worker cannot open the database to read the
 active version, a JSON file in the data dir (``models/versions.json``) is read instead, with a
 warning (usually absent: the shipped default). Writes (register, activate) need the database.
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from botcore.config import Settings
 from botcore.errors import StorageError
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import LongTermMemory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,7 +73,7 @@ async def _with_store(settings: Settings, call: Callable[[Any], Awaitable[T]],
     from botcore.memory.factory import open_long_term
 
     try:
-        store: SqlMemory = await open_long_term(settings)
+        store: LongTermMemory = await open_long_term(settings)
     except Exception as exc:  # unreachable, unmigrated or misconfigured database
         if not fallback:
             raise StorageError(f"model versions: cannot open the database: {exc}") from exc

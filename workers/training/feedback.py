@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 
 from botcore.config import SKILLS, Settings
 from botcore.memory import sql_models as m
-from botcore.memory.sql_common import SqlStoreBase
+from botcore.memory.stores import SqlAccess
 from workers.training.examples import Example
 from workers.training.preprocess import clean_text
 
@@ -48,7 +48,7 @@ class FeedbackReport:
         return asdict(self)
 
 
-async def collect_feedback(store: SqlStoreBase) -> tuple[list[Example], FeedbackReport]:
+async def collect_feedback(store: SqlAccess) -> tuple[list[Example], FeedbackReport]:
     """Labelled examples from consented 👍 feedback, and the report (see the module docstring)."""
     report = FeedbackReport()
     reply = aliased(m.Message)

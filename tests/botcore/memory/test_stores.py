@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from botcore.memory import stores
-from botcore.memory.base import LongTermMemory
 from botcore.memory.sql_engine import make_engine
 from botcore.memory.sql_store import SqlMemory
 
@@ -31,7 +30,7 @@ def _public(protocol: type) -> list[str]:
 async def test_the_sql_tier_implements_every_concern(tmp_path: Path) -> None:
     store = SqlMemory(make_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"))
     try:
-        for protocol in (*CONCERNS, LongTermMemory):
+        for protocol in (*CONCERNS, stores.LongTermMemory, stores.SqlAccess):
             assert isinstance(store, protocol), protocol.__name__
     finally:
         await store.aclose()
@@ -54,3 +53,11 @@ def test_no_store_module_is_large() -> None:
         "stores.py": len((MEMORY / "stores.py").read_text(encoding="utf-8").splitlines())}
     assert {n: s for n, s in sizes.items() if s > 300} == {}
     assert sizes["sql_store.py"] < 60
+
+
+def test_long_term_memory_is_the_union_of_the_concerns() -> None:
+    own = set(_public(stores.LongTermMemory))
+    assert own == {"ping", "aclose"}
+    inherited = {n for p in CONCERNS for n in _public(p)}
+    assert all(issubclass(stores.LongTermMemory, p) for p in CONCERNS)
+    assert not own & inherited
