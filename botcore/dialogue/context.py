@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from botcore.config import Settings
+from botcore.faq.index import FaqAnswer
 from botcore.inference.payloads import ChatTurn, Understanding
 from botcore.memory.base import Turn
 from botcore.messages import Button, ConversationKey, IncomingMessage
@@ -28,6 +29,26 @@ class Generate(Protocol):
     ) -> Awaitable[str]: ...
 
 
+class FaqSearch(Protocol):
+    """Search the knowledge base (:class:`botcore.faq.index.FaqIndex` is one)."""
+
+    async def search(self, question: str) -> FaqAnswer:
+        """The best entry for ``question`` and how sure the search is."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SkillServices:
+    """What a skill may use beyond the turn itself."""
+
+    faq_index: FaqSearch | None = None
+    """The knowledge base, when one is loaded."""
+    faq_hit: FaqAnswer | None = None
+    """The knowledge-base match found while routing this turn, if any (saves a second search)."""
+    injection: bool = False
+    """The safety screen took this message for a prompt-injection attempt."""
+
+
 @dataclass(slots=True)
 class TurnContext:
     """One turn as a skill sees it. ``history`` excludes the current message."""
@@ -41,7 +62,7 @@ class TurnContext:
     state: Mapping[str, str]
     settings: Settings
     generate: Generate
-    services: Mapping[str, Any] = field(default_factory=dict)
+    services: SkillServices = field(default_factory=SkillServices)
     summary: str | None = None
 
 

@@ -25,7 +25,7 @@ from botcore.config import Settings
 from botcore.dialogue import commands as cmd
 from botcore.dialogue.busy import busy_watch, status_hook
 from botcore.dialogue.command_router import CommandRouter
-from botcore.dialogue.context import SkillReply, TurnContext
+from botcore.dialogue.context import SkillReply, SkillServices, TurnContext
 from botcore.dialogue.input import attachment_notice, clean_text
 from botcore.dialogue.protocols import ReplyStream
 from botcore.dialogue.routing import choose_skill
@@ -471,8 +471,8 @@ class DialogueManager:
         ctx = TurnContext(
             message=message, key=key, text=text, understanding=und, history=history, facts=facts,
             state=state, settings=settings, generate=self._generator(message, skill, stream),
-            services={"faq_index": self.faq, "faq_hit": hit, "sql": self.sql,
-                      "injection": check.verdict is Verdict.INJECTION},
+            services=SkillServices(faq_index=self.faq, faq_hit=hit,
+                                   injection=check.verdict is Verdict.INJECTION),
             summary=summary[0] if summary else None,
         )
         try:

@@ -17,9 +17,9 @@ SOURCE = Text("\n\nSource: {url}", "\n\n来源：{url}")
 async def respond(ctx: TurnContext) -> SkillReply:
     """The stored answer (with its source link), or an honest "I don't know" + escalation."""
     lang = language_of(ctx.message)
-    hit: FaqAnswer | None = ctx.services.get("faq_hit")
+    hit = ctx.services.faq_hit
     if hit is None or hit.id is None:
-        index = ctx.services.get("faq_index")
+        index = ctx.services.faq_index
         hit = await index.search(ctx.text) if index is not None else FaqAnswer(None, None, 0.0)
     if hit.id is None or hit.answer is None:
         return SkillReply(NO_ANSWER.render(lang), skill="faq",
