@@ -130,3 +130,18 @@ def test_botcore_imports_neither_adapters_nor_workers() -> None:
     wrong = sorted(f"{mod} → {dep}" for mod, deps in graph.items() if mod.startswith("botcore")
                    for dep in deps if dep.split(".")[0] in ("adapters", "workers"))
     assert wrong == []
+
+
+def test_stages_import_neither_the_pipeline_nor_the_manager_nor_each_other() -> None:
+    graph = import_graph()
+    stages = sorted(m for m in graph if m.startswith("botcore.dialogue.stages."))
+    assert len(stages) > 10
+    above = ("botcore.dialogue.pipeline", "botcore.dialogue.manager")
+    wrong = sorted(f"{s} → {d}" for s in stages for d in graph[s]
+                   if d in above or d.startswith("botcore.dialogue.stages"))
+    assert wrong == []
+    # the turn is the bottom of the dialogue package; the session sits right above it
+    assert [d for d in graph["botcore.dialogue.turn"] if d.startswith("botcore.dialogue")] == []
+    for low in ("botcore.dialogue.session", "botcore.dialogue.command_router",
+                "botcore.handoff.service"):
+        assert not graph[low] & {*above, *stages}, low

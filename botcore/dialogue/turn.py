@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -135,6 +136,13 @@ class Turn:
         return language_of(self.message)
 
     @property
+    def understood(self) -> Understanding:
+        """The understanding, for the stages after the one that sets it."""
+        if self.understanding is None:
+            raise RuntimeError("the turn has not been understood yet")
+        return self.understanding
+
+    @property
     def pmid(self) -> str:
         """The platform message id this turn is stored under (an edit has its own)."""
         return self.message.message_id + edit_suffix(self.message)
@@ -156,3 +164,7 @@ class Turn:
             return None
         return PrivateDelivery(self.message.user_id, SENT_PRIVATELY.render(self.lang),
                                NO_PRIVATE_CHAT.render(self.lang))
+
+
+Next = Callable[[Turn], Awaitable[None]]
+"""The rest of the pipeline, as a stage receives it (``await call_next(turn)``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from botcore.dialogue.turn import dedupe_token
 from botcore.messages import Attachment, AttachmentKind, ChatType, IncomingMessage
 from botcore.runtime import Runtime
 
@@ -39,7 +40,7 @@ async def test_same_platform_message_twice_gives_one_reply_and_one_row(runtime: 
 async def test_redelivery_after_the_dedupe_cache_is_lost_is_caught_by_sql(runtime: Runtime) -> None:
     m = msg("only once please")
     assert len(await runtime.manager.handle(m)) == 1
-    await runtime.short_term.release(runtime.manager._dedupe_token(m))
+    await runtime.short_term.release(dedupe_token(m))
     assert await runtime.manager.handle(m) == []
     assert len(await runtime.long_term.recent_turns(m.conversation_key(), 10)) == 2
 
@@ -165,7 +166,7 @@ async def test_a_guild_default_skill_applies_when_no_mode_is_pinned(runtime: Run
 async def test_a_turn_left_by_a_crashed_process_is_answered_on_redelivery(runtime: Runtime) -> None:
     m = msg("did anyone get this?")
     # A bot process claimed the message, stored it, then died before replying.
-    token = runtime.manager._dedupe_token(m)
+    token = dedupe_token(m)
     await runtime.short_term.claim(token, 300, value="run:deadprocess")
     await runtime.long_term.record_message(m.conversation_key(), "user", m.text,
                                            platform_message_id=m.message_id)
@@ -178,7 +179,7 @@ async def test_a_turn_left_by_a_crashed_process_is_answered_on_redelivery(runtim
 
 async def test_a_turn_in_progress_in_a_live_process_is_not_taken_over(runtime: Runtime) -> None:
     m = msg("slow one")
-    token = runtime.manager._dedupe_token(m)
+    token = dedupe_token(m)
     await runtime.short_term.claim(token, 300, value="run:otherprocess")
     await runtime.short_term.set_claim("alive:otherprocess", "1", 30)
     assert await runtime.manager.handle(m) == []

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botcore.config import Settings
-from botcore.dialogue.manager import STORAGE_DOWN
+from botcore.dialogue.turn import STORAGE_DOWN
 from botcore.messages import Attachment, AttachmentKind, ChatType, IncomingMessage, OutgoingMessage
 from botcore.runtime import Runtime, open_runtime
 from tests.conftest import REDIS_URL, need

@@ -1,0 +1,29 @@
+"""Stage: while a quiz runs, a message is the answer to its current question."""
+
+from __future__ import annotations
+
+from botcore.dialogue.command_router import CommandRouter
+from botcore.dialogue.session import Session
+from botcore.dialogue.turn import Next, Turn
+
+
+class QuizAnswer:
+    """Grades a typed quiz answer (``/quiz``; the router keeps the quiz in the session state).
+
+    Args:
+        router: the command router (:meth:`~botcore.dialogue.command_router.CommandRouter.answer_quiz`).
+    """
+
+    def __init__(self, router: CommandRouter) -> None:
+        self.router = router
+
+    async def __call__(self, turn: Turn, session: Session, call_next: Next) -> None:
+        quiz = turn.state.get("quiz")
+        if not quiz:
+            await call_next(turn)
+            return
+        result = await self.router.answer_quiz(turn.message, turn.key, quiz, turn.text)
+        await session.sql(lambda: session.long_term.record_message(
+            turn.key, "assistant", result.text, skill="tutor",
+            platform_message_id=f"reply:{turn.pmid}", author=turn.message.user_id))
+        turn.say(result.text, buttons=result.buttons)
