@@ -1,16 +1,19 @@
 """Platform-neutral text helpers for adapters: lengths, sanitizing and splitting long replies.
 
-Telegram limits a message to 4096 UTF-16 code units, Discord to 2000 characters. The splitter cuts
-on the best boundary that fits (paragraph, then line, then a Chinese sentence end ``。！？；``, then
-whitespace, then a Chinese clause mark ``，、：`` — Chinese has no spaces —, then a hard cut that keeps
-surrogate pairs, combining marks and ``\\r\\n`` together) and avoids cutting inside *protected*
-ranges (code blocks) whenever another boundary exists. :func:`split_text` loses nothing: its parts
-concatenate back to the input. :func:`split_markdown` is the fence-aware variant for platforms that
-take Markdown as is: a fenced block that must be cut is closed and reopened in the next part.
+One splitter serves every platform, parametrized by the limit and its :class:`Unit`: Telegram
+limits a message to 4096 UTF-16 code units, Discord to 2000 characters. It cuts on the best
+boundary that fits (paragraph, then line, then a sentence end — ``. ! ?`` before a space, or a
+Chinese ``。！？；`` that needs none —, then whitespace, then a Chinese clause mark ``，、：`` —
+Chinese has no spaces —, then a hard cut that keeps surrogate pairs, combining marks and ``\\r\\n``
+together) and avoids cutting inside *protected* ranges (code blocks) whenever another boundary
+exists. :func:`split_text` loses nothing: its parts concatenate back to the input.
+:func:`split_markdown` is the fence-aware variant for platforms that take Markdown as is: a fenced
+block that must be cut is closed and reopened in the next part, so every part renders on its own.
 """
 
 from __future__ import annotations
 
+import enum
 import itertools
 import re
 import unicodedata
@@ -25,13 +28,16 @@ Measure = Callable[[str], int]
 _PARAGRAPH, _PROTECTED_EDGE, _LINE, _SENTENCE, _SPACE, _CLAUSE = 0, 1, 2, 3, 4, 5
 _BREAKS = re.compile(
     r"(?P<para>\n(?:[^\S\n]*\n)+)|(?P<line>\n)"
-    rf"|(?P<sentence>[{CJK_ENDS}…]+[{re.escape(CLOSERS)}]*)"
+    rf"|(?P<sentence>[{CJK_ENDS}…]+[{re.escape(CLOSERS)}]*|[.!?]+[{re.escape(CLOSERS)}]*[^\S\n]+)"
     r"|(?P<space>[^\S\n]+)"
     rf"|(?P<clause>[{CJK_PAUSES}]+)"
 )
 _LEVELS = {"para": _PARAGRAPH, "line": _LINE, "sentence": _SENTENCE, "space": _SPACE,
            "clause": _CLAUSE}
 _FENCE = re.compile(r"^[ \t]*(`{3,})[ \t]*([^\n`]*)\n", re.MULTILINE)
+_TICKS = re.compile("```")
+_INFO = re.compile(r"([\w+#.-]{0,32})[^\S\n]*(?:\n|$)")
+_CLOSE_FENCE = "\n```"
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -43,6 +49,19 @@ def utf16_len(text: str) -> int:
 def codepoint_len(text: str) -> int:
     """Length in Unicode code points (Python's ``len``)."""
     return len(text)
+
+
+class Unit(enum.Enum):
+    """What a platform counts a message's length in."""
+
+    UTF16 = "utf-16"
+    """UTF-16 code units (Telegram: an emoji outside the BMP counts 2)."""
+    CHARS = "chars"
+    """Characters, i.e. code points (Discord)."""
+
+    def measure(self, text: str) -> int:
+        """Length of ``text`` in this unit."""
+        return utf16_len(text) if self is Unit.UTF16 else len(text)
 
 
 def sanitize(text: str) -> str:
@@ -205,18 +224,55 @@ def fenced_blocks(text: str) -> list[tuple[int, int, str]]:
         pos = end
 
 
-def split_markdown(text: str, limit: int, *, measure: Measure = utf16_len) -> list[str]:
-    """Split Markdown into parts of at most ``limit`` units without breaking fenced code blocks.
+def fence_spans(text: str) -> list[tuple[int, int, str]]:
+    """Code blocks as chat clients draw them, as ``(start, end, info)``.
+
+    Every ```` ``` ```` opens or closes a block wherever it sits on a line (Discord draws
+    ``You said: ```js`` as a block too); an opening fence's info is the word right after it when
+    nothing else follows on that line. An unclosed block runs to the end of the text.
+    """
+    spans: list[tuple[int, int, str]] = []
+    opened: tuple[int, str] | None = None
+    for m in _TICKS.finditer(text):
+        if opened is None:
+            info = _INFO.match(text, m.end())
+            opened = (m.start(), info.group(1) if info else "")
+        else:
+            spans.append((opened[0], m.end(), opened[1]))
+            opened = None
+    if opened is not None:
+        spans.append((opened[0], len(text), opened[1]))
+    return spans
+
+
+def split_markdown(text: str, limit: int, *, unit: Unit = Unit.UTF16, trim: bool = False) -> list[str]:
+    """Split Markdown into parts of at most ``limit`` units without breaking code blocks.
 
     A block that fits in one part is never cut; one that doesn't is closed with a fence at the end
     of a part and reopened (with its language) at the start of the next, so each part renders on
-    its own. Without any cut block the parts concatenate back to ``text``.
+    its own. Room for that fence is always kept, so a part measures at most ``limit - 4`` unless it
+    is the whole text.
+
+    Args:
+        text: the Markdown text.
+        limit: the most units one part may measure (Telegram 4096, Discord 2000).
+        unit: what the platform counts in.
+        trim: strip whitespace around each part (for platforms that trim messages themselves);
+            whitespace-only parts are dropped either way.
+
+    Returns:
+        The parts in order: without any cut block and without ``trim`` they concatenate back to
+        ``text`` (less whitespace-only parts); ``[]`` for blank text.
     """
-    blocks = fenced_blocks(text)
-    reserve = max((measure(f"```{info}\n") + measure("\n```") for *_, info in blocks), default=0)
-    parts = split_text(
-        text, max(2, limit - reserve), protected=[(a, b) for a, b, _ in blocks], measure=measure
+    if unit.measure(text) <= limit:
+        whole = text.strip() if trim else text
+        return [whole] if whole.strip() else []
+    blocks = fence_spans(text)
+    reserve = unit.measure(_CLOSE_FENCE) + max(
+        (unit.measure(f"```{info}\n") for *_, info in blocks), default=0
     )
+    parts = split_text(text, max(2, limit - reserve), protected=[(a, b) for a, b, _ in blocks],
+                       measure=unit.measure)
     out: list[str] = []
     offset = 0
     reopen = ""
@@ -229,6 +285,9 @@ def split_markdown(text: str, limit: int, *, measure: Measure = utf16_len) -> li
             reopen = f"```{open_block[2]}\n"
         else:
             reopen = ""
-        out.append(piece)
+        if trim:
+            piece = piece.strip()
+        if piece.strip():
+            out.append(piece)
         offset = end
     return out

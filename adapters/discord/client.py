@@ -27,7 +27,7 @@ from adapters.discord.i18n import CatalogTranslator
 from adapters.discord.normalize import interaction_to_incoming, to_incoming
 from adapters.discord.render import render_replies
 from adapters.discord.sinks import NO_MENTIONS, ChannelSink, FollowupSink
-from adapters.discord.stream import EDIT_INTERVAL_S, ThrottledStream
+from adapters.discord.stream import EDIT_INTERVAL_S, DiscordStream
 from adapters.discord.views import CallbackButton
 from adapters.typing_loops import TypingLoops
 from botcore.dialogue.commands import is_private_command
@@ -223,7 +223,7 @@ class BotcoreClient(discord.Client):
             stream_ok = self.streaming
         sink = ChannelSink(message.channel)
         reference = str(message.id) if incoming.chat_type is ChatType.GROUP else None
-        stream = ThrottledStream(sink, reference=reference, interval_s=self.stream_interval_s)
+        stream = DiscordStream(sink, reference=reference, interval_s=self.stream_interval_s)
         started = time.perf_counter()
         me = asyncio.current_task()
         try:

@@ -24,6 +24,7 @@ import discord
 
 from adapters.discord.sinks import ChannelSink
 from adapters.discord.text import neutralize_mass_mentions, split_message
+from adapters.outbox_sender import OutboxSender
 from botcore.admin.outbox import DeliveryFailed, PendingDelivery
 from botcore.errors import RateLimited
 
@@ -61,43 +62,38 @@ def _retry_after(exc: discord.HTTPException) -> float:
         return DEFAULT_RETRY_S
 
 
-class DiscordOutboxSender:
-    """The ``send`` function of :func:`~botcore.admin.outbox.consume_outbox` for Discord.
-
-    A text longer than one message is sent in chunks; when a later chunk fails and the delivery
-    is retried, the chunks already delivered are not sent again (while this process runs).
-    """
+class DiscordOutboxSender(OutboxSender[ChannelSink, str]):
+    """The ``send`` function of :func:`~botcore.admin.outbox.consume_outbox` for Discord
+    (chunks already delivered are not sent again on a retry: see
+    :class:`~adapters.outbox_sender.OutboxSender`)."""
 
     def __init__(self, client: discord.Client) -> None:
+        super().__init__()
         self.client = client
-        self._done_parts: dict[int, int] = {}
 
-    async def __call__(self, d: PendingDelivery) -> None:
-        """Deliver ``d`` or raise what the outbox contract asks for."""
-        chunks = split_message(neutralize_mass_mentions(d.text))
-        start = self._done_parts.get(d.id, 0)
-        try:
-            sink = ChannelSink(await destination(self.client, d))
-            for index in range(start, len(chunks)):
-                await sink.send(chunks[index])
-                self._done_parts[d.id] = index + 1
-        except discord.RateLimited as exc:  # longer than discord.py is willing to wait
-            raise RateLimited(exc.retry_after) from exc
-        except discord.DiscordServerError as exc:
-            raise self._transient(f"Discord {exc.status}: {exc.text}") from exc
-        except discord.HTTPException as exc:
+    def parts(self, d: PendingDelivery) -> list[str]:
+        """``d`` shaped like a reply: mass mentions neutralized, 2000-character chunks."""
+        return split_message(neutralize_mass_mentions(d.text))
+
+    async def destination(self, d: PendingDelivery) -> ChannelSink:
+        """The DM channel, thread or channel ``d`` goes to."""
+        return ChannelSink(await destination(self.client, d))
+
+    async def send_part(self, dest: ChannelSink, part: str) -> None:
+        """Send one chunk."""
+        await dest.send(part)
+
+    def failure(self, exc: Exception) -> DeliveryFailed | RateLimited | None:
+        """Discord's errors on the outbox contract."""
+        if isinstance(exc, discord.RateLimited):  # longer than discord.py is willing to wait
+            return RateLimited(exc.retry_after)
+        if isinstance(exc, discord.DiscordServerError):
+            return DeliveryFailed(f"Discord {exc.status}: {exc.text}", permanent=False)
+        if isinstance(exc, discord.HTTPException):
             if exc.status == 429:
-                raise RateLimited(_retry_after(exc)) from exc
-            self._done_parts.pop(d.id, None)
-            raise DeliveryFailed(f"Discord refused ({exc.status}, code {exc.code}): {exc.text}",
-                                 permanent=True) from exc
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise self._transient(f"{type(exc).__name__}: {exc}") from exc
-        self._done_parts.pop(d.id, None)
-
-    def _transient(self, reason: str) -> DeliveryFailed:
-        if len(self._done_parts) > 10_000:
-            self._done_parts.clear()
-        return DeliveryFailed(reason, permanent=False)
-
-
+                return RateLimited(_retry_after(exc))
+            return DeliveryFailed(f"Discord refused ({exc.status}, code {exc.code}): {exc.text}",
+                                  permanent=True)
+        if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
+            return DeliveryFailed(f"{type(exc).__name__}: {exc}", permanent=False)
+        return None

@@ -24,7 +24,8 @@ import logging
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from adapters.outbox_loop import OutboxLoop
-from adapters.telegram.markup import render
+from adapters.outbox_sender import OutboxSender
+from adapters.telegram.markup import RenderedPart, render
 from adapters.telegram.normalize import PLATFORM
 from adapters.telegram.ratelimit import ChatRateLimiter, retry_seconds
 from adapters.telegram.sender import RecipientGone, Sender, Target
@@ -57,44 +58,44 @@ def delivery_target(d: PendingDelivery) -> Target:
                   private=chat_id > 0)
 
 
-class TelegramOutboxSender:
-    """The ``send`` function of :func:`~botcore.admin.outbox.consume_outbox` for Telegram.
-
-    A text longer than one message is sent in parts; when a later part fails and the delivery is
-    retried, the parts already delivered are not sent again (while this process runs).
-    """
+class TelegramOutboxSender(OutboxSender[Target, RenderedPart]):
+    """The ``send`` function of :func:`~botcore.admin.outbox.consume_outbox` for Telegram
+    (parts already delivered are not sent again on a retry: see
+    :class:`~adapters.outbox_sender.OutboxSender`)."""
 
     def __init__(self, sender: Sender) -> None:
+        super().__init__()
         self.sender = sender
-        self._done_parts: dict[int, int] = {}
 
-    async def __call__(self, d: PendingDelivery) -> None:
-        """Deliver ``d`` or raise what the outbox contract asks for."""
+    def parts(self, d: PendingDelivery) -> list[RenderedPart]:
+        """``d`` rendered like a reply; :class:`RateLimited` first when its chat is busy."""
         target = delivery_target(d)
         limiter = getattr(self.sender.bot, "rate_limiter", None)
         if isinstance(limiter, ChatRateLimiter):
             wait = limiter.delay(target.chat_id)
             if wait > MAX_INLINE_WAIT_S:
                 raise RateLimited(wait)
-        parts = render(d.text)
-        start = self._done_parts.get(d.id, 0)
-        try:
-            for index in range(start, len(parts)):
-                await self.sender.post_part(target, parts[index])
-                self._done_parts[d.id] = index + 1
-        except RecipientGone as exc:
-            self._done_parts.pop(d.id, None)
-            raise DeliveryFailed(str(exc), permanent=True) from exc
-        except RetryAfter as exc:
-            raise RateLimited(retry_seconds(exc)) from exc
-        except BadRequest as exc:
-            self._done_parts.pop(d.id, None)
-            raise DeliveryFailed(f"Telegram refused: {exc.message}", permanent=True) from exc
-        except TelegramError as exc:  # network trouble, server errors: try again later
-            if len(self._done_parts) > 10_000:
-                self._done_parts.clear()
-            raise DeliveryFailed(f"{type(exc).__name__}: {exc.message}", permanent=False) from exc
-        self._done_parts.pop(d.id, None)
+        return render(d.text)
+
+    async def destination(self, d: PendingDelivery) -> Target:
+        """The chat (and topic) ``d`` goes to."""
+        return delivery_target(d)
+
+    async def send_part(self, dest: Target, part: RenderedPart) -> None:
+        """Post one part through the bot's rate limiter."""
+        await self.sender.post_part(dest, part)
+
+    def failure(self, exc: Exception) -> DeliveryFailed | RateLimited | None:
+        """Telegram's errors on the outbox contract."""
+        if isinstance(exc, RecipientGone):
+            return DeliveryFailed(str(exc), permanent=True)
+        if isinstance(exc, RetryAfter):
+            return RateLimited(retry_seconds(exc))
+        if isinstance(exc, BadRequest):
+            return DeliveryFailed(f"Telegram refused: {exc.message}", permanent=True)
+        if isinstance(exc, TelegramError):  # network trouble, server errors: try again later
+            return DeliveryFailed(f"{type(exc).__name__}: {exc.message}", permanent=False)
+        return None
 
 
 def telegram_outbox(store: SqlAccess, sender: Sender, *, poll_s: float = 2.0) -> OutboxLoop:

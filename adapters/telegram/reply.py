@@ -3,11 +3,9 @@ replies."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time
 
+from adapters.streaming import ThrottledStream
 from adapters.telegram.markup import RenderedPart, render
 from adapters.telegram.sender import RecipientGone, Sender, Target, keyboard
 from adapters.typing_loops import Send, StopTyping
@@ -32,89 +30,52 @@ def typing_call(sender: Sender, target: Target) -> Send:
     return call
 
 
-class TelegramStream:
-    """A :class:`~botcore.dialogue.protocols.ReplyStream` that shows the reply as it grows.
-
-    The first update sends a message; later ones edit it, at most once per ``interval`` seconds
-    (the rate limiter would delay faster edits anyway; we just skip the stale intermediate ones).
-    ``update`` never waits for Telegram: it records the text and lets a background task catch up.
-    """
+class TelegramStream(ThrottledStream[RenderedPart]):
+    """A :class:`~adapters.streaming.ThrottledStream` in a Telegram chat: the first part of the
+    rendered reply, sent once and then edited (``editMessageText``)."""
 
     def __init__(self, sender: Sender, target: Target, interval: float = 1.0) -> None:
+        super().__init__(interval, name="telegram-stream")
         self._sender = sender
         self._target = target
-        self._interval = interval
-        self._latest = ""
-        self._task: asyncio.Task[None] | None = None
-        self._sending = False
-        self._closed = False
-        self._next_at = 0.0
         self.message_id: int | None = None
         """Our streamed message, once sent."""
-        self.shown: RenderedPart | None = None
-        """What the streamed message shows now."""
-        self.edits = 0
-        self.notices = 0
 
-    async def update(self, text: str) -> None:
-        """Show ``text`` (the whole reply so far) soon."""
-        if self._closed:
-            return
-        self._latest = text
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._catch_up(), name="telegram-stream")
-
-    async def _catch_up(self) -> None:
-        while not self._closed:
-            parts = render(self._latest)
-            if not parts or parts[0] == self.shown:
-                return
-            delay = self._next_at - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-                continue  # the text may have grown while we slept
-            part = parts[0]
-            self._sending = True
-            try:
-                if self.message_id is None:
-                    sent = await self._sender.send_part(self._target, part)
-                    if sent is None:
-                        self._closed = True
-                        return
-                    self.message_id = sent.message_id
-                else:
-                    await self._sender.edit_part(self._target, self.message_id, part)
-                    self.edits += 1
-                self.shown = part
-            except RecipientGone:
-                self._closed = True
-                return
-            finally:
-                self._sending = False
-                self._next_at = time.monotonic() + self._interval
-
-    async def notice(self, text: str) -> None:
-        """Send ``text`` (the busy notice) as a message of its own, before the streamed reply."""
-        if self._closed:
-            return
+    def preview(self, text: str) -> RenderedPart | None:
+        """The first Telegram message's worth of ``text``."""
         parts = render(text)
-        if parts:
-            with contextlib.suppress(RecipientGone):
-                await self._sender.send_part(self._target, parts[0])
-                self.notices += 1
+        return parts[0] if parts else None
 
-    async def close(self) -> None:
-        """Stop streaming; wait for a call in flight so ``message_id`` is final (unless the turn
-        itself is being cancelled: then the preview is abandoned at once)."""
-        self._closed = True
-        task = self._task
-        if task is None or task.done():
-            return
-        me = asyncio.current_task()
-        if not self._sending or (me is not None and me.cancelling()):
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async def send(self, preview: RenderedPart) -> bool:
+        """Send the streamed message; False when the user blocked the bot."""
+        try:
+            sent = await self._sender.send_part(self._target, preview)
+        except RecipientGone:
+            return False
+        if sent is None:
+            return False
+        self.message_id = sent.message_id
+        return True
+
+    async def edit(self, preview: RenderedPart) -> bool:
+        """Edit the streamed message; False when the user blocked the bot."""
+        assert self.message_id is not None
+        try:
+            await self._sender.edit_part(self._target, self.message_id, preview)
+        except RecipientGone:
+            return False
+        return True
+
+    async def say(self, text: str) -> bool:
+        """Send the first part of ``text`` as a message of its own."""
+        parts = render(text)
+        if not parts:
+            return False
+        try:
+            await self._sender.send_part(self._target, parts[0])
+        except RecipientGone:
+            return False
+        return True
 
 
 async def deliver(

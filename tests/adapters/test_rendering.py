@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.rendering import (
+    Unit,
     codepoint_len,
+    fence_spans,
     fenced_blocks,
     sanitize,
     split_markdown,
@@ -130,3 +132,34 @@ def test_split_markdown_keeps_a_fitting_block_whole() -> None:
     parts = split_markdown(text, 100)
     assert sum(block in p for p in parts) == 1
     assert "".join(parts) == text
+
+
+def test_one_splitter_counts_in_the_platforms_unit() -> None:
+    text = "😀 " * 2900  # 3 UTF-16 units, 2 characters each
+    telegram = split_markdown(text, 4096, unit=Unit.UTF16)
+    discord = split_markdown(text, 2000, unit=Unit.CHARS)
+    assert all(utf16_len(p) <= 4096 for p in telegram) and len(telegram) == 3
+    assert all(len(p) <= 2000 for p in discord) and len(discord) == 3
+    assert "".join(telegram) == "".join(discord) == text
+
+
+def test_a_sentence_end_beats_a_later_space() -> None:
+    text = "First sentence here. Then more words follow on"
+    parts = split_text(text, 40)
+    assert parts[0] == "First sentence here. "
+    assert split_text("第一句话。第二句话很长很长", 10)[0] == "第一句话。"
+
+
+def test_trim_drops_blank_parts_and_edges() -> None:
+    assert split_markdown("\n\n  \n", 100, trim=True) == []
+    text = "word " * 8 + "end.\n\n" + "gamma " * 30
+    parts = split_markdown(text, 60, unit=Unit.CHARS, trim=True)
+    assert parts[0] == "word " * 8 + "end." and all(p == p.strip() for p in parts)
+
+
+def test_a_fence_in_the_middle_of_a_line_is_a_block() -> None:
+    text = "You said: ```js\n" + "let a = 1;\n" * 30 + "```"
+    assert fence_spans(text) == [(10, len(text), "js")]
+    parts = split_markdown(text, 100, unit=Unit.CHARS)
+    assert all(p.count("```") % 2 == 0 for p in parts)
+    assert all(p.startswith("```js\n") for p in parts[1:])
