@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -240,7 +241,7 @@ def list_versions(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     from workers.model import versions
 
     try:
-        rows = versions.list_versions(_settings())
+        rows: list[Mapping[str, Any]] = list(versions.list_versions(_settings()))
     except BotcoreError as exc:
         raise _fail(str(exc)) from exc
     if not any(r["name"] == versions.DEFAULT_VERSION for r in rows):
@@ -292,7 +293,7 @@ def activate(
 
     settings = _settings()
     try:
-        rows = {r["name"]: r for r in versions.list_versions(settings)}
+        rows: dict[str, Mapping[str, Any]] = {r["name"]: r for r in versions.list_versions(settings)}
         if name == versions.DEFAULT_VERSION:
             versions.register(settings, name, DEFAULT_HEADS, _default_report())
             rows[name] = {"name": name, "metrics": _default_report()}

@@ -10,13 +10,14 @@ from typing import Any
 
 from celery.worker.control import inspect_command
 
+from botcore.admin.workers import ModelReport
 from workers.celery_app import app
 
 __all__ = ["app", "botcore_model"]
 
 
 @inspect_command(name="botcore_model")  # type: ignore[misc]
-def botcore_model(state: Any, **_: Any) -> dict[str, Any]:
+def botcore_model(state: Any, **_: Any) -> ModelReport:
     """``{"model_version", "loaded", "device"}`` of this worker process."""
     from workers.runtime import runtime
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select
 
@@ -101,16 +101,36 @@ async def enqueue_direct(store: SqlAccess, *, user_id: int | None, platform: str
         return row.id
 
 
-def _status_dict(row: am.Broadcast, counts: dict[str, int]) -> dict[str, Any]:
-    states = {state: counts.get(state, 0) for state in (am.QUEUED, am.SENDING, am.SENT, am.FAILED)}
-    total = sum(states.values())
+class BroadcastStatus(TypedDict):
+    """A broadcast with its deliveries counted per state (``botctl broadcast status --json``)."""
+
+    id: int
+    kind: str
+    audience: str
+    text: str
+    actor: str | None
+    created_at: str | None
+    total: int
+    queued: int
+    sending: int
+    sent: int
+    failed: int
+    delivered: int
+    skipped: int
+    done: bool
+
+
+def _status_dict(row: am.Broadcast, counts: dict[str, int]) -> BroadcastStatus:
+    queued, sending, sent, failed = (counts.get(state, 0) for state in
+                                     (am.QUEUED, am.SENDING, am.SENT, am.FAILED))
     return {"id": row.id, "kind": row.kind, "audience": row.audience, "text": row.text,
-            "actor": row.actor, "created_at": iso(row.created_at), "total": total,
-            **states, "delivered": states[am.SENT], "skipped": row.skipped,
-            "done": states[am.QUEUED] + states[am.SENDING] == 0}
+            "actor": row.actor, "created_at": iso(row.created_at),
+            "total": queued + sending + sent + failed, "queued": queued, "sending": sending,
+            "sent": sent, "failed": failed, "delivered": sent, "skipped": row.skipped,
+            "done": queued + sending == 0}
 
 
-async def broadcast_status(store: SqlAccess, broadcast_id: int) -> dict[str, Any] | None:
+async def broadcast_status(store: SqlAccess, broadcast_id: int) -> BroadcastStatus | None:
     """Counts per delivery state (``queued``, ``sending``, ``sent``, ``failed``), or None."""
     async with store.session() as s:
         row = await s.get(am.Broadcast, broadcast_id)
@@ -122,7 +142,7 @@ async def broadcast_status(store: SqlAccess, broadcast_id: int) -> dict[str, Any
         return _status_dict(row, counts)
 
 
-async def list_broadcasts(store: SqlAccess, limit: int = 20) -> list[dict[str, Any]]:
+async def list_broadcasts(store: SqlAccess, limit: int = 20) -> list[BroadcastStatus]:
     """The newest broadcasts with their delivery counts (the bot's own handoff notices to staff
     and timeout apologies, kind ``handoff``, are left out)."""
     async with store.session() as s:

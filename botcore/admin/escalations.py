@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import select
 
@@ -18,6 +18,59 @@ from botcore.messages import ConversationKey
 STATUSES = ("open", "resolved", "expired", "all")
 HANDOFF_STATE = ("handoff", "handoff_ack")
 """Session-state fields of human mode (botcore.handoff), cleared when an escalation closes."""
+
+
+class EscalationRow(TypedDict):
+    """One escalation as ``botctl escalations list --json`` prints it."""
+
+    id: int
+    status: str
+    user: str | None
+    user_name: str | None
+    question: str
+    answer: str | None
+    chat_id: str | None
+    created_at: str | None
+    resolved_at: str | None
+    reason: str | None
+    followups: int
+    notified_at: str | None
+    first_reply_at: str | None
+    waiting_s: float | None
+    waiting: str
+
+
+class ContextMessage(TypedDict):
+    """A message of the conversation that led to an escalation."""
+
+    role: str
+    text: str
+    skill: str | None
+    created_at: str | None
+
+
+class EscalationDetails(EscalationRow):
+    """One escalation with the messages before it (``botctl escalations show --json``)."""
+
+    context: list[ContextMessage]
+
+
+class Resolution(TypedDict):
+    """What :func:`resolve` did: the status the escalation ``was`` in before."""
+
+    id: int
+    was: str
+    status: str
+
+
+class ReplyReceipt(TypedDict):
+    """What :func:`reply` did: the outbox broadcast carrying the answer, and to whom."""
+
+    id: int
+    status: str
+    broadcast_id: int
+    user: str
+    chat_id: str
 
 
 class Transcript(ConversationStore, SqlAccess, Protocol):
@@ -46,7 +99,7 @@ def format_wait(seconds: float | None) -> str:
 
 
 def _row(e: m.Escalation, ident: m.Identity | None, conv: m.Conversation | None,
-         name: str | None) -> dict[str, Any]:
+         name: str | None) -> EscalationRow:
     return {"id": e.id, "status": e.status, "user": (f"{ident.platform}:{ident.platform_user_id}"
                                                       if ident else None),
             "user_name": name, "question": e.question, "answer": e.answer,
@@ -67,7 +120,7 @@ def _select() -> Any:
 
 
 async def list_escalations(store: SqlAccess, status: str = "open",
-                           limit: int = 50) -> list[dict[str, Any]]:
+                           limit: int = 50) -> list[EscalationRow]:
     """Escalations, oldest open first (``status``: open, resolved or all)."""
     if status not in STATUSES:
         raise InputError(f"bad status {status!r}: use {', '.join(STATUSES)}")
@@ -86,7 +139,7 @@ async def list_escalations(store: SqlAccess, status: str = "open",
     return out
 
 
-async def get_escalation(store: SqlAccess, esc_id: int, context: int = 6) -> dict[str, Any]:
+async def get_escalation(store: SqlAccess, esc_id: int, context: int = 6) -> EscalationDetails:
     """One escalation with the last ``context`` messages of its conversation before it.
 
     Raises:
@@ -97,7 +150,7 @@ async def get_escalation(store: SqlAccess, esc_id: int, context: int = 6) -> dic
         if row is None:
             raise InputError(f"no escalation #{esc_id}")
         e, ident, conv, name = row
-        msgs: list[dict[str, Any]] = []
+        msgs: list[ContextMessage] = []
         if conv is not None:
             recent = (await s.execute(
                 select(m.Message).where(m.Message.conversation_id == conv.id)
@@ -108,7 +161,7 @@ async def get_escalation(store: SqlAccess, esc_id: int, context: int = 6) -> dic
     return {**_row(e, ident, conv, name), "context": msgs}
 
 
-async def resolve(store: SqlAccess, esc_id: int, answer: str | None = None) -> dict[str, Any]:
+async def resolve(store: SqlAccess, esc_id: int, answer: str | None = None) -> Resolution:
     """Mark resolved (keeping ``answer`` when given).
 
     Raises:
@@ -129,7 +182,7 @@ async def resolve(store: SqlAccess, esc_id: int, answer: str | None = None) -> d
 
 
 async def reply(store: Transcript, short: ShortTermMemory | None, esc_id: int, text: str,
-                actor: str) -> dict[str, Any]:
+                actor: str) -> ReplyReceipt:
     """Answer as a human: store the answer, resolve, put it in the transcript and queue it to the
     user in the chat where they asked. Returns the escalation and the outbox broadcast id.
 

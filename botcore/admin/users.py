@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import Select, delete, exists, func, or_, select, update
 
 from botcore.admin import models as am
 from botcore.admin.timeutil import iso
@@ -29,6 +29,45 @@ class Purgeable(PrivacyStore, SqlAccess, Protocol):
     """What :func:`purge` needs: raw deletes, and erasing inactive users."""
 
 
+class UserRowJson(TypedDict):
+    """A user as ``botctl users list --json`` prints them."""
+
+    id: int
+    refs: list[str]
+    display_name: str | None
+    created_at: str | None
+    last_seen_at: str | None
+    messages: int
+    blocked: bool
+    active: bool
+    ref: str
+
+
+class UserDetails(UserRowJson):
+    """What is stored about one user (``botctl users show --json``)."""
+
+    consent_training: bool
+    conversations: int
+    replies: int
+    facts: int
+    feedback_up: int
+    feedback_down: int
+    open_escalations: int
+    quiz_results: int
+
+
+class PurgeJson(TypedDict):
+    """A :class:`PurgePlan` as ``botctl users purge --json`` prints it."""
+
+    cutoff: str
+    messages: int
+    conversations: int
+    summaries: int
+    escalations: int
+    broadcasts: int
+    inactive_users: int
+
+
 @dataclass(frozen=True, slots=True)
 class UserRow:
     """A user as `botctl users list` shows them."""
@@ -47,9 +86,12 @@ class UserRow:
         """The first ``platform:user_id`` (how the CLI names the user)."""
         return self.refs[0] if self.refs else f"#{self.id}"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> UserRowJson:
         """JSON-ready."""
-        return {**asdict(self), "refs": list(self.refs), "ref": self.ref}
+        return {"id": self.id, "refs": list(self.refs), "display_name": self.display_name,
+                "created_at": self.created_at, "last_seen_at": self.last_seen_at,
+                "messages": self.messages, "blocked": self.blocked, "active": self.active,
+                "ref": self.ref}
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -125,7 +167,7 @@ async def resolve_user(store: UserLookup, who: str) -> tuple[str, str]:
     return split_ref(found[0].ref)
 
 
-async def user_details(store: SqlAccess, platform: str, uid: str) -> dict[str, Any]:
+async def user_details(store: SqlAccess, platform: str, uid: str) -> UserDetails:
     """Flags, identities and counts of what is stored about one user."""
     async with store.session() as s:
         found = await find_identity(s, platform, uid)
@@ -180,12 +222,15 @@ class PurgePlan:
     broadcasts: int
     inactive_users: int
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> PurgeJson:
         """JSON-ready."""
-        return asdict(self)
+        return {"cutoff": self.cutoff, "messages": self.messages,
+                "conversations": self.conversations, "summaries": self.summaries,
+                "escalations": self.escalations, "broadcasts": self.broadcasts,
+                "inactive_users": self.inactive_users}
 
 
-def _purge_selects(cutoff: datetime) -> dict[str, Any]:
+def _purge_selects(cutoff: datetime) -> dict[str, Select[int]]:
     old_msgs = select(m.Message.id).where(m.Message.created_at < cutoff)
     open_esc = select(m.Escalation.conversation_id).where(m.Escalation.status == "open").where(
         m.Escalation.conversation_id.is_not(None))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from botcore.config import Settings
 from botcore.errors import ConfigError, InferenceError
@@ -17,6 +17,14 @@ from botcore.errors import ConfigError, InferenceError
 MODEL_COMMAND = "botcore_model"
 """Remote-control command answered by each worker: ``{"model_version": str, "loaded": bool,
 "device": str}``."""
+
+
+class ModelReport(TypedDict):
+    """A worker's answer to ``MODEL_COMMAND``: the model version it has loaded, if any."""
+
+    model_version: str | None
+    loaded: bool
+    device: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,7 +98,7 @@ def broadcast(
                    f"`botctl broadcast status {res.broadcast_id}` shows progress.")
 
 
-async def _poll(st: AdminStores, broadcast_id: int, wait: float) -> dict[str, Any] | None:
+async def _poll(st: AdminStores, broadcast_id: int, wait: float) -> bc.BroadcastStatus | None:
     deadline = time.monotonic() + wait
     while True:
         status = await bc.broadcast_status(st.sql, broadcast_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -83,7 +83,7 @@ def reply(
     if not message.strip():
         common.fail("--message is empty", code=2)
 
-    async def main(st: AdminStores) -> dict[str, Any]:
+    async def main(st: AdminStores) -> esc.ReplyReceipt:
         res = await esc.reply(st.sql, st.short, esc_id, message, cli_actor())
         await st.sql.audit(cli_actor(), "escalations.reply", f"escalation:{esc_id}",
                            {"broadcast_id": res["broadcast_id"], "user": res["user"]})
@@ -106,7 +106,7 @@ def resolve(esc_id: IdArg,
 
     Example: botctl escalations resolve 4 --note "answered by phone"
     """
-    async def main(st: AdminStores) -> dict[str, Any]:
+    async def main(st: AdminStores) -> esc.Resolution:
         res = await esc.resolve(st.sql, esc_id, note)
         await st.sql.audit(cli_actor(), "escalations.resolve", f"escalation:{esc_id}",
                            {"note": note} if note else None)

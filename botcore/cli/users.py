@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -16,6 +16,7 @@ from botcore.admin.tables import print_table, with_admin
 from botcore.cli import common
 from botcore.errors import InputError
 from botcore.files import write_private
+from botcore.memory.base import UserExport
 from botcore.memory.local_store import in_process_memory_in_use
 
 users_app = typer.Typer(
@@ -28,6 +29,12 @@ UserArg = Annotated[str, typer.Argument(metavar="USER",
                                         help="platform:user_id, or a (unique) part of a name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+class ExportFile(UserExport):
+    """What ``botctl users export`` writes: the user's reference, then their data."""
+
+    ref: str
 
 
 @users_app.command("list")
@@ -69,7 +76,7 @@ def show(who: UserArg, json_out: JsonOpt = False) -> None:
     """
     s = common.settings()
 
-    async def main(st: AdminStores) -> dict[str, Any]:
+    async def main(st: AdminStores) -> us.UserDetails:
         platform, uid = await us.resolve_user(st.sql, who)
         details = await us.user_details(st.sql, platform, uid)
         await st.sql.audit(cli_actor(), "users.show", f"{platform}:{uid}")
@@ -79,10 +86,11 @@ def show(who: UserArg, json_out: JsonOpt = False) -> None:
     if json_out:
         common.emit_json(d)
         return
+    fields: dict[str, object] = dict(d)
     for key in ("ref", "refs", "display_name", "created_at", "last_seen_at", "blocked", "active",
                 "consent_training", "conversations", "messages", "replies", "facts",
                 "feedback_up", "feedback_down", "open_escalations", "quiz_results"):
-        value = ", ".join(d[key]) if key == "refs" else d[key]
+        value = ", ".join(d["refs"]) if key == "refs" else fields[key]
         typer.echo(f"{key:18} {'-' if value is None else value}")
 
 
@@ -170,7 +178,7 @@ def export(
     """
     s = common.settings()
 
-    async def main(st: AdminStores) -> dict[str, Any]:
+    async def main(st: AdminStores) -> ExportFile:
         platform, uid = await us.resolve_user(st.sql, who)
         data = await st.sql.export_user(platform, uid)
         await st.sql.audit(cli_actor(), "users.export", f"{platform}:{uid}",

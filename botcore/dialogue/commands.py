@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from botcore.config import SKILLS
@@ -125,7 +125,7 @@ def forget_confirmation(user_ref: str, lang: str | None = None) -> CommandResult
     )
 
 
-def export_file(user_ref: str, data: dict[str, object]) -> OutgoingFile:
+def export_file(user_ref: str, data: Mapping[str, object]) -> OutgoingFile:
     """The /export JSON file."""
     payload = {"format": "botcore-export/1", "user_ref": user_ref, **data}
     safe = user_ref.replace(":", "_").replace("/", "_")

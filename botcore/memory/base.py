@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, runtime_checkable
 
 from botcore.messages import ConversationKey
 
@@ -60,6 +60,88 @@ class Fact:
     source_message_id: int | None = None
     scope: str = "private"
     """``private`` or ``chat:PLATFORM:CHAT_ID``: where it was learned and may be recalled."""
+
+
+class ExportedUser(TypedDict):
+    """The user in an export."""
+
+    display_name: str | None
+    created_at: str
+    consent_training: bool
+    identities: list[str]
+
+
+class ExportedConversation(TypedDict):
+    """A conversation in an export."""
+
+    id: int
+    platform: str
+    chat_id: str
+    thread_id: str | None
+
+
+class ExportedMessage(TypedDict):
+    """A message in an export."""
+
+    id: int
+    conversation_id: int
+    role: str
+    text: str
+    skill: str | None
+    created_at: str
+
+
+class ExportedFact(TypedDict):
+    """A fact in an export."""
+
+    id: int
+    text: str
+    scope: str
+    created_at: str
+
+
+class ExportedQuizResult(TypedDict):
+    """A quiz result in an export."""
+
+    topic: str
+    score: int
+    total: int
+    created_at: str
+
+
+class ExportedFeedback(TypedDict):
+    """A 👍/👎 in an export."""
+
+    message_id: int
+    value: int
+
+
+class UserExport(TypedDict):
+    """Everything stored about a user (``/export``, ``botctl users export``); only ``user``
+    (None) for an unknown user."""
+
+    user: ExportedUser | None
+    conversations: NotRequired[list[ExportedConversation]]
+    messages: NotRequired[list[ExportedMessage]]
+    facts: NotRequired[list[ExportedFact]]
+    quiz_results: NotRequired[list[ExportedQuizResult]]
+    feedback: NotRequired[list[ExportedFeedback]]
+
+
+class ModelVersionRef(TypedDict):
+    """The active model version: its name, checkpoint folder and evaluation metrics."""
+
+    name: str
+    path: str
+    metrics: dict[str, Any]
+    """The evaluation report (free-form JSON)."""
+
+
+class ModelVersionRow(ModelVersionRef):
+    """A registered model version (``botctl model list``)."""
+
+    active: bool
+    created_at: str
 
 
 @runtime_checkable

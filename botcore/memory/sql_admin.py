@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from botcore.memory import sql_models as m
+from botcore.memory.base import ModelVersionRef, ModelVersionRow
 from botcore.memory.sql_common import (
     SqlStoreBase,
 )
@@ -51,7 +52,7 @@ class SqlAdmin(SqlStoreBase):
             await s.flush()
             return row.id
 
-    async def list_model_versions(self) -> list[dict[str, Any]]:
+    async def list_model_versions(self) -> list[ModelVersionRow]:
         """All registered versions, newest first."""
         async with self.session() as s:
             rows = (await s.execute(
@@ -73,7 +74,7 @@ class SqlAdmin(SqlStoreBase):
             row.active = True
             return True
 
-    async def active_model_version(self) -> dict[str, Any] | None:
+    async def active_model_version(self) -> ModelVersionRef | None:
         """The active version, or None (the shipped default)."""
         async with self.session() as s:
             row = (await s.execute(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from botcore.memory import sql_models as m
+from botcore.memory.base import UserExport
 from botcore.memory.sql_common import (
     SqlStoreBase,
 )
@@ -101,7 +102,7 @@ class SqlPrivacy(SqlStoreBase):
                 await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         return counts
 
-    async def export_user(self, platform: str, user_id: str) -> dict[str, Any]:
+    async def export_user(self, platform: str, user_id: str) -> UserExport:
         """Everything stored about the user, JSON-serializable."""
         async with self.session() as s:
             found = await self._find_identity(s, platform, user_id)

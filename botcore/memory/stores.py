@@ -16,7 +16,15 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from botcore.memory.base import Fact, StoredMessage, Turn, UserRecord
+from botcore.memory.base import (
+    Fact,
+    ModelVersionRef,
+    ModelVersionRow,
+    StoredMessage,
+    Turn,
+    UserExport,
+    UserRecord,
+)
 from botcore.memory.sql_common import PRIVATE_SCOPE
 from botcore.messages import ConversationKey
 
@@ -160,7 +168,7 @@ class PrivacyStore(Protocol):
         """Delete every row about the user (all their identities); return counts per table."""
         ...
 
-    async def export_user(self, platform: str, user_id: str) -> dict[str, Any]:
+    async def export_user(self, platform: str, user_id: str) -> UserExport:
         """Everything stored about the user, JSON-serializable."""
         ...
 
@@ -181,7 +189,7 @@ class AdminStore(Protocol):
         """Record a trained model version (inactive until activated)."""
         ...
 
-    async def list_model_versions(self) -> list[dict[str, Any]]:
+    async def list_model_versions(self) -> list[ModelVersionRow]:
         """All registered versions, newest first."""
         ...
 
@@ -189,7 +197,7 @@ class AdminStore(Protocol):
         """Make ``name`` the one active version; False if unknown."""
         ...
 
-    async def active_model_version(self) -> dict[str, Any] | None:
+    async def active_model_version(self) -> ModelVersionRef | None:
         """The active version, or None (the shipped default)."""
         ...
 

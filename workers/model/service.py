@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from botcore.config import Settings
 from botcore.errors import BotcoreError, InferenceError
@@ -44,6 +44,18 @@ def default_heads(encoder_model: str | None) -> Path:
             continue
     return DEFAULT_HEADS
 RELOAD_CHECK_S = 10.0
+
+
+class ModelInfo(TypedDict):
+    """What a :class:`ModelService` has loaded."""
+
+    version: str
+    device: str
+    encoder: str
+    generator: str | None
+    engine: str | None
+    heads: dict[str, Any]
+    """The heads' spec, as stored with the checkpoint."""
 
 
 def _active_checkpoint(settings: Settings) -> tuple[str, Path]:
@@ -190,7 +202,7 @@ class ModelService:
         log.info("model version %s activated from %s", version, checkpoint)
         return True
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> ModelInfo:
         """What is loaded, for ``botctl model`` and health checks."""
         return {"version": self.version, "device": str(self.device),
                 "encoder": self.encoder.trunk.name,

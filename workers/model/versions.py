@@ -12,14 +12,14 @@ import asyncio
 import concurrent.futures
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from botcore.config import Settings
 from botcore.errors import StorageError
-from botcore.memory.stores import LongTermMemory
+from botcore.memory.base import ModelVersionRef, ModelVersionRow
+from botcore.memory.stores import AdminStore, LongTermMemory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,58 +28,35 @@ DEFAULT_VERSION = "default"
 
 
 class JsonVersions:
-    """The fallback registry: a JSON list of versions in ``data_dir/models/versions.json``."""
+    """The fallback registry, read only: a JSON list of versions in
+    ``data_dir/models/versions.json``."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "models" / "versions.json"
 
-    def _read(self) -> list[dict[str, Any]]:
+    def _read(self) -> list[ModelVersionRow]:
         if not self.path.is_file():
             return []
-        rows: list[dict[str, Any]] = json.loads(self.path.read_text(encoding="utf-8"))
+        rows: list[ModelVersionRow] = json.loads(self.path.read_text(encoding="utf-8"))
         return rows
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(rows, indent=2), encoding="utf-8")
-        tmp.replace(self.path)
-
-    async def register_model_version(self, name: str, path: str, metrics: dict[str, Any]) -> int:
-        rows = [r for r in self._read() if r["name"] != name]
-        rows.append({"name": name, "path": path, "metrics": metrics, "active": False,
-                     "created_at": datetime.now(UTC).isoformat()})
-        self._write(rows)
-        return len(rows)
-
-    async def list_model_versions(self) -> list[dict[str, Any]]:
-        return list(reversed(self._read()))
-
-    async def activate_model_version(self, name: str) -> bool:
-        rows = self._read()
-        if not any(r["name"] == name for r in rows):
-            return False
-        for r in rows:
-            r["active"] = r["name"] == name
-        self._write(rows)
-        return True
-
-    async def active_model_version(self) -> dict[str, Any] | None:
+    async def active_model_version(self) -> ModelVersionRef | None:
+        """The version marked active in the file, or None."""
         return next((r for r in self._read() if r.get("active")), None)
 
 
-async def _with_store(settings: Settings, call: Callable[[Any], Awaitable[T]],
-                      fallback: bool) -> T:
+async def _with_store(settings: Settings, call: Callable[[AdminStore], Awaitable[T]],
+                      fallback: Callable[[JsonVersions], Awaitable[T]] | None) -> T:
     from botcore.memory.factory import open_long_term
 
     try:
         store: LongTermMemory = await open_long_term(settings)
     except Exception as exc:  # unreachable, unmigrated or misconfigured database
-        if not fallback:
+        if fallback is None:
             raise StorageError(f"model versions: cannot open the database: {exc}") from exc
         log.warning("model versions: SQL unavailable (%s); reading %s", exc,
                     JsonVersions(settings.data_dir).path)
-        return await call(JsonVersions(settings.data_dir))
+        return await fallback(JsonVersions(settings.data_dir))
     try:
         return await call(store)
     except Exception as exc:  # SQLAlchemy errors: wrap at the seam
@@ -88,8 +65,8 @@ async def _with_store(settings: Settings, call: Callable[[Any], Awaitable[T]],
         await store.aclose()
 
 
-def run_sync(settings: Settings, call: Callable[[Any], Awaitable[T]], fallback: bool = False
-             ) -> T:
+def run_sync(settings: Settings, call: Callable[[AdminStore], Awaitable[T]],
+             fallback: Callable[[JsonVersions], Awaitable[T]] | None = None) -> T:
     """Run a registry call from synchronous code (in its own thread and event loop).
 
     With ``fallback``, an unavailable database is replaced by the JSON registry (reads only:
@@ -100,13 +77,13 @@ def run_sync(settings: Settings, call: Callable[[Any], Awaitable[T]], fallback: 
                            _with_store(settings, call, fallback)).result()
 
 
-def register(settings: Settings, name: str, path: Path, metrics: dict[str, Any]) -> int:
+def register(settings: Settings, name: str, path: Path, metrics: Mapping[str, Any]) -> int:
     """Record a trained version (inactive)."""
     return run_sync(settings, lambda s: s.register_model_version(name, str(path.resolve()),
                                                                  metrics))
 
 
-def list_versions(settings: Settings) -> list[dict[str, Any]]:
+def list_versions(settings: Settings) -> list[ModelVersionRow]:
     """All versions, newest first."""
     return run_sync(settings, lambda s: s.list_model_versions())
 
@@ -116,6 +93,7 @@ def activate(settings: Settings, name: str) -> bool:
     return run_sync(settings, lambda s: s.activate_model_version(name))
 
 
-def active(settings: Settings) -> dict[str, Any] | None:
+def active(settings: Settings) -> ModelVersionRef | None:
     """The active version (``{"name", "path", "metrics"}``), or None for the shipped default."""
-    return run_sync(settings, lambda s: s.active_model_version(), fallback=True)
+    return run_sync(settings, lambda s: s.active_model_version(),
+                    fallback=lambda j: j.active_model_version())
