@@ -119,7 +119,7 @@ class WorkerRuntime:
         if channel:
             self.redis.publish(channel, self._message(key, kind, data, **extra))
 
-    def finish(self, channel: str | None, key: str, data: dict[str, Any]) -> None:
+    def finish(self, channel: str | None, key: str, data: dict[str, object]) -> None:
         """Store then publish the result, in one round trip (the stored copy serves
         redeliveries and a bot that missed the publish)."""
         pipe = self.redis.pipeline(transaction=False)
@@ -128,7 +128,7 @@ class WorkerRuntime:
             pipe.publish(channel, self._message(key, "result", data))
         pipe.execute()
 
-    def arrive(self, key: str, message_id: str) -> tuple[dict[str, Any] | None, int]:
+    def arrive(self, key: str, message_id: str) -> tuple[object | None, int]:
         """On each delivery, in one round trip: the stored result of ``key`` (if it was answered
         before) and how many times this broker message has been delivered so far."""
         name = f"{DELIVERY_PREFIX}{message_id}"

@@ -26,7 +26,7 @@ from typing import Any
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 
 from botcore import metrics
@@ -37,9 +37,12 @@ from botcore.inference.payloads import (
     TASK_EMBED,
     TASK_GENERATE,
     TASK_UNDERSTAND,
+    EmbedResults,
     GenerateRequest,
     GenerateResult,
     GenerationStatus,
+    TextsPayload,
+    UnderstandResults,
 )
 from workers.batching import BatchCollector
 from workers.celery_app import app
@@ -47,13 +50,6 @@ from workers.runtime import WorkerRuntime as WorkerRuntime
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
-
-
-class TextsPayload(BaseModel):
-    """The payload of ``botcore.understand`` and ``botcore.embed``."""
-
-    texts: list[str] = Field(max_length=256)
-    with_embedding: bool = False
 
 
 class DeadLetter(Exception):
@@ -65,8 +61,8 @@ class DeadLetter(Exception):
         self.label = label
 
 
-def _run(task: Task, name: str, payload: Any, reply_to: str | None, key: str,
-         deadline: float | None, body: Callable[[float, str], dict[str, Any]]) -> str:
+def _run(task: Task, name: str, payload: object, reply_to: str | None, key: str,
+         deadline: float | None, body: Callable[[float, str], BaseModel]) -> str:
     """The common frame of every model task; returns the outcome (for logs and metrics)."""
     rt = runtime()
     key = key or f"{name}:{task.request.id}"
@@ -103,7 +99,7 @@ def _run(task: Task, name: str, payload: Any, reply_to: str | None, key: str,
         reason, label = f"{type(exc).__name__}: {exc}", "failed"
     else:
         try:
-            rt.finish(reply_to, key, data)
+            rt.finish(reply_to, key, data.model_dump(mode="json"))
         except RedisError as exc:
             log.error("task %s: Redis unavailable, the result is lost: %s", key, exc)
             return "no_redis"
@@ -119,13 +115,13 @@ def _run(task: Task, name: str, payload: Any, reply_to: str | None, key: str,
 
 
 @app.task(name=TASK_GENERATE, bind=True)
-def generate(self: Task, payload: dict[str, Any], reply_to: str | None = None, key: str = "",
+def generate(self: Task, payload: dict[str, object], reply_to: str | None = None, key: str = "",
              deadline: float | None = None) -> str:
     """Generate one reply, streaming deltas to ``reply_to`` when the request asks for it."""
     rt = runtime()
     attempt = uuid.uuid4().hex[:8]
 
-    def body(left: float, k: str) -> dict[str, Any]:
+    def body(left: float, k: str) -> GenerateResult:
         request = GenerateRequest.model_validate(payload)
         sink = None
         if request.stream:
@@ -143,7 +139,7 @@ def generate(self: Task, payload: dict[str, Any], reply_to: str | None = None, k
         except FutureTimeout:
             future.cancel()  # still queued: it never reaches the model
             raise
-        return result.model_dump(mode="json")
+        return result
 
     outcome = _run(self, TASK_GENERATE, payload, reply_to, key, deadline, body)
     metrics.TASKS.labels(TASK_GENERATE, outcome).inc()
@@ -161,15 +157,14 @@ def _pick_up_activated_version(service: Any) -> None:
 
 
 @app.task(name=TASK_UNDERSTAND, bind=True)
-def understand(self: Task, payload: dict[str, Any], reply_to: str | None = None, key: str = "",
+def understand(self: Task, payload: dict[str, object], reply_to: str | None = None, key: str = "",
                deadline: float | None = None) -> str:
     """Run every head on the texts (batched with concurrent requests: one trunk pass)."""
-    def body(left: float, _key: str) -> dict[str, Any]:
+    def body(left: float, _key: str) -> UnderstandResults:
         p = TextsPayload.model_validate(payload)
         _pick_up_activated_version(runtime().service)
         items = [(t, p.with_embedding) for t in p.texts]
-        results = runtime().understander.submit(items).result(timeout=left)
-        return {"results": [r.model_dump(mode="json") for r in results]}
+        return UnderstandResults(results=runtime().understander.submit(items).result(timeout=left))
 
     outcome = _run(self, TASK_UNDERSTAND, payload, reply_to, key, deadline, body)
     metrics.TASKS.labels(TASK_UNDERSTAND, outcome).inc()
@@ -177,12 +172,12 @@ def understand(self: Task, payload: dict[str, Any], reply_to: str | None = None,
 
 
 @app.task(name=TASK_EMBED, bind=True)
-def embed(self: Task, payload: dict[str, Any], reply_to: str | None = None, key: str = "",
+def embed(self: Task, payload: dict[str, object], reply_to: str | None = None, key: str = "",
           deadline: float | None = None) -> str:
     """Retrieval embeddings (batched with concurrent requests)."""
-    def body(left: float, _key: str) -> dict[str, Any]:
+    def body(left: float, _key: str) -> EmbedResults:
         p = TextsPayload.model_validate(payload)
-        return {"vectors": runtime().embedder.submit(p.texts).result(timeout=left)}
+        return EmbedResults(vectors=runtime().embedder.submit(p.texts).result(timeout=left))
 
     outcome = _run(self, TASK_EMBED, payload, reply_to, key, deadline, body)
     metrics.TASKS.labels(TASK_EMBED, outcome).inc()

@@ -14,7 +14,6 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import redis.asyncio as aioredis
 from celery import Celery
@@ -35,10 +34,13 @@ from botcore.inference.payloads import (
     TASK_EMBED,
     TASK_GENERATE,
     TASK_UNDERSTAND,
+    EmbedResults,
     GenerateRequest,
     GenerateResult,
     GenerationStatus,
+    ReplyMessage,
     Understanding,
+    UnderstandResults,
 )
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ class CeleryExecutor:
         self.app.conf.update(celery_settings(settings))
         self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         self.channel = f"{REPLY_PREFIX}{uuid.uuid4().hex}"
-        self._waiters: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self._waiters: dict[str, asyncio.Queue[ReplyMessage]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
         self._recheck_task: asyncio.Task[None] | None = None
@@ -85,7 +87,7 @@ class CeleryExecutor:
                 async for raw in pubsub.listen():
                     if raw.get("type") != "message":
                         continue
-                    msg = json.loads(raw["data"])
+                    msg: ReplyMessage = json.loads(raw["data"])
                     q = self._waiters.get(msg.get("id", ""))
                     if q is not None:
                         q.put_nowait(msg)
@@ -103,11 +105,12 @@ class CeleryExecutor:
                 except (RedisError, OSError):
                     pass
 
-    async def _call(self, task: str, payload: dict[str, Any], key: str,
+    async def _call(self, task: str, payload: dict[str, object], key: str,
                     on_delta: TextDeltaCallback | None = None,
-                    on_status: StatusCallback | None = None) -> dict[str, Any]:
+                    on_status: StatusCallback | None = None) -> object:
+        """Send ``task`` and wait for its result (JSON, validated by the caller)."""
         await self._ensure_listener()
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        queue: asyncio.Queue[ReplyMessage] = asyncio.Queue()
         self._waiters[key] = queue
         started = time.perf_counter()
         timeout = self.settings.reply_timeout_s
@@ -129,9 +132,9 @@ class CeleryExecutor:
         finally:
             self._waiters.pop(key, None)
 
-    async def _wait(self, key: str, queue: asyncio.Queue[dict[str, Any]],
+    async def _wait(self, key: str, queue: asyncio.Queue[ReplyMessage],
                     on_delta: TextDeltaCallback | None,
-                    on_status: StatusCallback | None = None) -> dict[str, Any]:
+                    on_status: StatusCallback | None = None) -> object:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.reply_timeout_s
         sent = ""  # the streamed text handed to on_delta so far
@@ -171,8 +174,7 @@ class CeleryExecutor:
                 if msg.get("code") == "timeout":
                     raise InferenceTimeout(f"worker timed out on {key}")
                 raise InferenceError(f"worker failed: {msg.get('data')}")
-            data: dict[str, Any] = msg["data"]
-            return data
+            return msg["data"]
 
     async def _recheck(self) -> None:
         """After a resubscribe, hand every waiter its stored result, if it has one."""
@@ -181,7 +183,7 @@ class CeleryExecutor:
             if stored is not None:
                 queue.put_nowait({"id": key, "type": "result", "data": stored})
 
-    async def _stored(self, key: str) -> dict[str, Any] | None:
+    async def _stored(self, key: str) -> object | None:
         try:
             raw = await self.redis.get(f"{RESULT_PREFIX}{key}")
         except (RedisError, OSError):
@@ -193,12 +195,11 @@ class CeleryExecutor:
         data = await self._call(TASK_UNDERSTAND, {"texts": list(texts),
                                                   "with_embedding": with_embedding},
                                 f"u-{uuid.uuid4().hex}")
-        return [Understanding.model_validate(d) for d in data["results"]]
+        return UnderstandResults.model_validate(data).results
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         data = await self._call(TASK_EMBED, {"texts": list(texts)}, f"e-{uuid.uuid4().hex}")
-        vectors: list[list[float]] = data["vectors"]
-        return vectors
+        return EmbedResults.model_validate(data).vectors
 
     async def generate(self, request: GenerateRequest,
                        on_delta: TextDeltaCallback | None = None, *,

@@ -5,7 +5,7 @@ They cross the broker as JSON, so they are pydantic models validated on both sid
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -95,3 +95,37 @@ class Understanding(BaseModel):
     emotions: dict[str, float] = Field(default_factory=dict)
     embedding: list[float] | None = None
     model_version: str | None = None
+
+
+class TextsPayload(BaseModel):
+    """The payload of ``botcore.understand`` and ``botcore.embed``."""
+
+    texts: list[str] = Field(max_length=256)
+    with_embedding: bool = False
+
+
+class UnderstandResults(BaseModel):
+    """The result of ``botcore.understand``: one :class:`Understanding` per text, in order."""
+
+    results: list[Understanding]
+
+
+class EmbedResults(BaseModel):
+    """The result of ``botcore.embed``: one retrieval embedding per text, in order."""
+
+    vectors: list[list[float]]
+
+
+class ReplyMessage(TypedDict):
+    """One message on the bot's reply channel (``botcore:out:<uuid>``), as JSON.
+
+    ``type`` is ``status`` (``data``: a :class:`GenerationStatus`), ``delta`` (``data``: text,
+    ``attempt``: which generation it belongs to), ``result`` (``data``: the task's result model)
+    or ``error`` (``data``: the reason, ``code``: ``timeout`` or ``dead``).
+    """
+
+    id: str
+    type: str
+    data: object
+    code: NotRequired[str]
+    attempt: NotRequired[str]
