@@ -15,6 +15,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from adapters.base import AdapterRuntime
 from botcore.files import write_private
 from botcore.i18n import Text
 from botcore.messages import Button, IncomingMessage, OutgoingMessage
@@ -69,7 +70,7 @@ class ConsoleAdapter:
 
     name = "console"
 
-    def __init__(self, runtime: Runtime, *, user_id: str = "local", user_name: str | None = None,
+    def __init__(self, runtime: AdapterRuntime, *, user_id: str = "local", user_name: str | None = None,
                  out: TextIO | None = None, stream: bool = True,
                  files_dir: Path | None = None) -> None:
         self.runtime = runtime

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 import discord.http
 
+from adapters.base import AdapterRuntime
 from adapters.discord.client import BotcoreClient, ShardedBotcoreClient
 from adapters.discord.guild_settings import GuildSettingsCache
 from adapters.discord.normalize import PLATFORM
 from adapters.discord.outbox import DiscordOutboxSender
 from adapters.outbox_loop import OutboxLoop
 from botcore.errors import AdapterError, ConfigError
-
-if TYPE_CHECKING:
-    from botcore.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +55,12 @@ class DiscordAdapter:
 
     name = "discord"
 
-    def __init__(self, runtime: Runtime, *, outbox_poll_s: float = 2.0) -> None:
+    def __init__(self, runtime: AdapterRuntime, *, outbox_poll_s: float = 2.0) -> None:
         settings = runtime.settings
         if settings.discord_token is None or not settings.discord_token.get_secret_value():
             raise ConfigError("BOTCORE_DISCORD_TOKEN is not set")
+        if runtime.long_term is None:
+            raise ConfigError("the Discord adapter needs the SQL store (per-guild settings)")
         self._token = settings.discord_token
         self.grace_s = settings.shutdown_grace_s
         configure_api_base(settings.discord_api_url)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adapters.telegram.adapter import TelegramAdapter
-from botcore.errors import ConfigError
 
 if TYPE_CHECKING:
     from botcore.runtime import Runtime
@@ -26,8 +25,4 @@ def create_adapter(runtime: Runtime) -> TelegramAdapter:
     Raises:
         ConfigError: ``BOTCORE_TELEGRAM_TOKEN`` is not set.
     """
-    settings = runtime.settings
-    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
-        raise ConfigError("set BOTCORE_TELEGRAM_TOKEN (from @BotFather) to run the Telegram bot")
-    return TelegramAdapter(settings, runtime.manager, runtime.long_term, outbox=runtime.long_term,
-                           chat_settings=runtime.long_term)
+    return TelegramAdapter(runtime)

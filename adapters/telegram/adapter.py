@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from adapters.base import AdapterRuntime
 from adapters.outbox_loop import OutboxLoop
 from adapters.telegram.bot import COMMANDS, build_bot, commands
 from adapters.telegram.intake import ALLOWED_UPDATES as ALLOWED_UPDATES
@@ -28,10 +29,8 @@ from adapters.telegram.reply import TYPING_EVERY_S, TelegramStream, deliver, typ
 from adapters.telegram.sender import Sender, Target, UserFlags
 from adapters.telegram.settings import ChatSettingsStore, handle_settings, is_settings_command
 from adapters.typing_loops import TypingLoops
-from botcore.config import Settings
 from botcore.dialogue.protocols import TurnHandler
-from botcore.errors import AdapterError
-from botcore.memory.stores import SqlAccess
+from botcore.errors import AdapterError, ConfigError
 from botcore.messages import ChatType, IncomingMessage, OutgoingMessage
 from botcore.ordering import KeyedOrder
 
@@ -58,9 +57,9 @@ class TelegramAdapter:
     """A running Telegram bot (see :class:`adapters.base.Adapter`).
 
     Args:
-        settings: botcore settings (token, API URL, webhook).
-        handler: the dialogue manager (``runtime.manager``).
-        users: long-term memory, to mark users who blocked the bot inactive.
+        runtime: the bot process (settings: token, API URL, webhook; the dialogue manager; the
+            SQL store, for the outbox, per-chat settings and users who blocked the bot).
+        users: where users who blocked the bot are marked inactive (default: the SQL store).
         bot: a prepared bot (tests pass one with a fake request); built from settings otherwise.
         poll_timeout: long-polling timeout in seconds.
         stream_interval: seconds between streamed edits in private chats.
@@ -68,32 +67,38 @@ class TelegramAdapter:
         max_inflight: turns processed at once before intake pauses.
         drain_timeout: how long ``stop`` waits for turns in flight before cancelling them
             (default ``BOTCORE_SHUTDOWN_GRACE_S``); their updates are left unconfirmed.
-        outbox: the SQL store whose outbox (broadcasts, answers to escalations) the adapter
-            delivers while it runs; None: no outbox.
+        outbox: deliver the SQL store's outbox (broadcasts, answers to escalations) while
+            running (needs the store).
         outbox_poll_s: seconds between two looks at an empty outbox.
+
+    Raises:
+        ConfigError: ``BOTCORE_TELEGRAM_TOKEN`` is not set.
     """
 
     name = "telegram"
 
     def __init__(
         self,
-        settings: Settings,
-        handler: TurnHandler,
-        users: UserFlags | None = None,
+        runtime: AdapterRuntime,
         *,
+        users: UserFlags | None = None,
         bot: ExtBot[int] | None = None,
         poll_timeout: float = 30.0,
         stream_interval: float = 1.0,
         group_stream_interval: float = 3.0,
         max_inflight: int = 256,
         drain_timeout: float | None = None,
-        outbox: SqlAccess | None = None,
+        outbox: bool = True,
         outbox_poll_s: float = 2.0,
-        chat_settings: ChatSettingsStore | None = None,
     ) -> None:
+        settings = runtime.settings
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+        if not token:
+            raise ConfigError("set BOTCORE_TELEGRAM_TOKEN (from @BotFather) to run the Telegram bot")
+        store = runtime.long_term
+        users = users if users is not None else store
         self.settings = settings
-        self.handler = handler
+        self.handler: TurnHandler = runtime.manager
         self.bot: ExtBot[int] = bot or build_bot(token, settings.telegram_api_url, poll_timeout=poll_timeout)
         secret = settings.telegram_webhook_secret
         install_redaction(self.bot.token, secret.get_secret_value() if secret else "")
@@ -117,10 +122,10 @@ class TelegramAdapter:
         self._stopping = asyncio.Event()
         self._order = KeyedOrder()
         self._started = False
-        self.chat_settings = chat_settings
+        self.chat_settings: ChatSettingsStore | None = store
         self.outbox: OutboxLoop | None = None
-        if outbox is not None:
-            self.outbox = telegram_outbox(outbox, self.sender, poll_s=outbox_poll_s)
+        if outbox and store is not None:
+            self.outbox = telegram_outbox(store, self.sender, poll_s=outbox_poll_s)
 
     # lifecycle -------------------------------------------------------------------------------
 

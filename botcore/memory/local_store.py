@@ -6,10 +6,9 @@ it lives and dies with the process; one bot process only.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections import OrderedDict, defaultdict, deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from botcore.errors import StorageError
 from botcore.memory.base import Turn
 from botcore.messages import ConversationKey
+from botcore.ordering import KeyedOrder
 
 MAX_KEYS = 100_000
 """Per map (turns, state, rate-limit buckets, claims): past it the least recently used goes."""
@@ -51,7 +51,7 @@ class LocalShortTermMemory:
         self._state: OrderedDict[ConversationKey, tuple[float, dict[str, str]]] = OrderedDict()
         self._claims: OrderedDict[str, float] = OrderedDict()
         self._values: dict[str, str] = {}
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedOrder()
         self._windows: OrderedDict[str, tuple[float, deque[float]]] = OrderedDict()
         self._next_sweep = _now() + self._sweep_every
 
@@ -160,17 +160,15 @@ class LocalShortTermMemory:
 
     @asynccontextmanager
     async def lock(self, name: str, timeout_s: float) -> AsyncIterator[None]:
-        lock = self._locks[name]
+        entered = False
         try:
-            await asyncio.wait_for(lock.acquire(), timeout_s)
+            async with self._locks(name, timeout_s):
+                entered = True
+                yield
         except TimeoutError as exc:
+            if entered:  # the body's own timeout
+                raise
             raise StorageError(f"lock {name!r} not acquired within {timeout_s}s") from exc
-        try:
-            yield
-        finally:
-            lock.release()
-            if not lock.locked() and not getattr(lock, "_waiters", None):
-                self._locks.pop(name, None)
 
     async def hit(self, bucket: str, limit: int, window_s: float) -> float:
         now = _now()

@@ -14,11 +14,9 @@ Connection failures become :class:`~botcore.errors.StorageUnavailable`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
@@ -30,6 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from botcore.errors import StorageError, StorageUnavailable
 from botcore.memory.base import Turn
 from botcore.messages import ConversationKey
+from botcore.ordering import KeyedOrder
 
 PREFIX = "botcore:"
 
@@ -57,7 +56,7 @@ class RedisShortTermMemory:
         self.max_turns = max_turns
         self.ttl_s = ttl_s
         # FIFO order among this process's waiters; the Redis lock then orders processes.
-        self._local_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._local_locks = KeyedOrder()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: int) -> RedisShortTermMemory:
@@ -164,29 +163,27 @@ class RedisShortTermMemory:
 
     @asynccontextmanager
     async def lock(self, name: str, timeout_s: float) -> AsyncIterator[None]:
-        local = self._local_locks[name]
+        entered = False
         try:
-            await asyncio.wait_for(local.acquire(), timeout_s)
-        except TimeoutError as exc:
-            raise StorageError(f"lock {name!r} not acquired within {timeout_s}s") from exc
-        try:
-            lock = self.redis.lock(f"{PREFIX}lock:{name}", timeout=timeout_s, sleep=0.005,
-                                   blocking_timeout=timeout_s)
-            async with self._errors():
-                acquired = await lock.acquire()
-            if not acquired:
-                raise StorageError(f"lock {name!r} not acquired within {timeout_s}s")
-            try:
-                yield
-            finally:
+            async with self._local_locks(name, timeout_s):
+                entered = True
+                lock = self.redis.lock(f"{PREFIX}lock:{name}", timeout=timeout_s, sleep=0.005,
+                                       blocking_timeout=timeout_s)
+                async with self._errors():
+                    acquired = await lock.acquire()
+                if not acquired:
+                    raise StorageError(f"lock {name!r} not acquired within {timeout_s}s")
                 try:
-                    await lock.release()
-                except (LockError, RedisError):
-                    pass  # expired or Redis restarted: nothing left to release
-        finally:
-            local.release()
-            if not local.locked() and not getattr(local, "_waiters", None):
-                self._local_locks.pop(name, None)
+                    yield
+                finally:
+                    try:
+                        await lock.release()
+                    except (LockError, RedisError):
+                        pass  # expired or Redis restarted: nothing left to release
+        except TimeoutError as exc:
+            if entered:  # the body's own timeout
+                raise
+            raise StorageError(f"lock {name!r} not acquired within {timeout_s}s") from exc
 
     async def hit(self, bucket: str, limit: int, window_s: float) -> float:
         """Sliding-window log (a sorted set of event times): no double bursts at window edges."""

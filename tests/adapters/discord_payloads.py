@@ -14,13 +14,16 @@ import contextlib
 import itertools
 import json
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from aiohttp import WSMsgType, web
+from discord.gateway import DiscordWebSocket
 
+from adapters.discord.adapter import configure_api_base
 from adapters.discord.client import BotcoreClient
 from adapters.discord.guild_settings import GuildSettingsCache
 from botcore.config import Settings
@@ -637,6 +640,23 @@ def make_settings(tmp_path: Path) -> Settings:
         rate_limit_chat=10_000,
         max_new_tokens=2000,
     )
+
+
+Fake = TypeVar("Fake", bound=FakeDiscord)
+
+
+@contextlib.asynccontextmanager
+async def serving(server: Fake) -> AsyncIterator[Fake]:
+    """Run ``server`` with discord.py's REST pointed at it; afterwards restore the process-wide
+    REST base and gateway URL (the adapter changes both) and stop the server."""
+    await server.start()
+    old = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    configure_api_base(server.base_url)
+    try:
+        yield server
+    finally:
+        discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old
+        await server.close()
 
 
 async def start_bot(runtime: Runtime, **options: Any) -> BotcoreClient:

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import discord
-import pytest
 
-from adapters.discord.adapter import configure_api_base
 from adapters.discord.client import BotcoreClient
 from botcore.dialogue import command_registry as registry
 from botcore.runtime import Runtime, open_runtime
@@ -46,30 +43,6 @@ from tests.adapters.discord_payloads import (
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 EPHEMERAL = 64
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    old = discord.http.Route.BASE
-    configure_api_base(server.base_url)
-    yield server
-    discord.http.Route.BASE = old
-    await server.close()
-
-
-@pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    async with open_runtime(make_settings(tmp_path)) as rt:
-        yield rt
-
-
-@pytest.fixture
-async def bot(fake: FakeDiscord, runtime: Runtime) -> AsyncIterator[BotcoreClient]:
-    client = await start_bot(runtime)
-    yield client
-    await client.close()
 
 
 GUILD_CHANNEL = text_channel(CHANNEL, GID)

@@ -8,7 +8,6 @@ must run ``_async_setup_hook`` before ``configure`` with discord.py 2.7.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import discord
 import discord.ext.test as dpytest
@@ -17,14 +16,7 @@ from discord.ext.test import backend
 
 from adapters.discord.client import BotcoreClient
 from adapters.discord.guild_settings import GuildSettingsCache
-from botcore.runtime import Runtime, open_runtime
-from tests.adapters.discord_payloads import make_settings
-
-
-@pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    async with open_runtime(make_settings(tmp_path)) as rt:
-        yield rt
+from botcore.runtime import Runtime
 
 
 @pytest.fixture

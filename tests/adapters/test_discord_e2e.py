@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
-from discord.gateway import DiscordWebSocket
 from pydantic import SecretStr
 
 from adapters.base import Adapter
@@ -40,14 +39,8 @@ from tests.adapters.discord_payloads import (
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    server.guilds = [guild(GID, channels=[text_channel(CHANNEL, GID)])]
-    await server.start()
-    old_base, old_gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    yield server
-    discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
-    await server.close()
+def guilds() -> list[dict[str, Any]]:
+    return [guild(GID, channels=[text_channel(CHANNEL, GID)])]
 
 
 def test_entry_point_is_registered() -> None:

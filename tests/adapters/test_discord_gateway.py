@@ -10,14 +10,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import discord
-import pytest
 
-from adapters.discord.adapter import configure_api_base
 from adapters.discord.client import BotcoreClient
 from adapters.discord.normalize import to_incoming
 from botcore.runtime import Runtime, open_runtime
@@ -43,30 +41,6 @@ from tests.adapters.discord_payloads import (
     snowflake,
     start_bot,
 )
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    old = discord.http.Route.BASE
-    configure_api_base(server.base_url)
-    yield server
-    discord.http.Route.BASE = old
-    await server.close()
-
-
-@pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    async with open_runtime(make_settings(tmp_path)) as rt:
-        yield rt
-
-
-@pytest.fixture
-async def bot(fake: FakeDiscord, runtime: Runtime) -> AsyncIterator[BotcoreClient]:
-    client = await start_bot(runtime)
-    yield client
-    await client.close()
 
 
 async def deliver(client: BotcoreClient, *payloads: dict[str, Any]) -> None:

@@ -12,9 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
-import discord
 import pytest
-from discord.gateway import DiscordWebSocket
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -40,6 +38,7 @@ from tests.adapters.discord_payloads import (
     guild,
     make_settings,
     message,
+    serving,
     text_channel,
     thread,
     user,
@@ -79,11 +78,8 @@ async def fake() -> AsyncIterator[DmDiscord]:
     server = DmDiscord()
     server.guilds = [guild(GID, channels=[text_channel(CHANNEL, GID)],
                            threads=[thread(THREAD, GID, CHANNEL)])]
-    await server.start()
-    old_base, old_gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    yield server
-    discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
-    await server.close()
+    async with serving(server):
+        yield server
 
 
 async def until(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:

@@ -4,16 +4,10 @@ at its HTTP seam."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import discord
-import pytest
-
-from adapters.discord.adapter import configure_api_base
 from adapters.discord.client import BotcoreClient
-from botcore.runtime import Runtime, open_runtime
+from botcore.runtime import Runtime
 from tests.adapters.discord_payloads import (
     ANA,
     APP_ID,
@@ -24,36 +18,10 @@ from tests.adapters.discord_payloads import (
     FakeDiscord,
     dm_channel,
     gateway,
-    make_settings,
     message,
     settle,
     slash,
-    start_bot,
 )
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    old = discord.http.Route.BASE
-    configure_api_base(server.base_url)
-    yield server
-    discord.http.Route.BASE = old
-    await server.close()
-
-
-@pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    async with open_runtime(make_settings(tmp_path)) as rt:
-        yield rt
-
-
-@pytest.fixture
-async def bot(fake: FakeDiscord, runtime: Runtime) -> AsyncIterator[BotcoreClient]:
-    client = await start_bot(runtime)
-    yield client
-    await client.close()
 
 
 async def say(client: BotcoreClient, runtime: Runtime, payload: dict[str, Any]) -> None:

@@ -9,11 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
 from telegram import Update
 
-from adapters.discord.adapter import configure_api_base
+from adapters.base import HandlerRuntime
 from adapters.discord.client import BotcoreClient
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.bot import build_bot
@@ -42,8 +41,9 @@ async def telegram(runtime: Runtime, tmp_path: Path) -> AsyncIterator[tuple[Tele
     request = RecordingRequest(api)
     bot = build_bot(p.TOKEN, request=request, get_updates_request=request,
                     rate_limiter=ChatRateLimiter(per_chat_interval=0.0))
-    adapter = TelegramAdapter(make_settings(tmp_path, telegram_token=p.TOKEN), runtime.manager,
-                              runtime.long_term, bot=bot)
+    settings = make_settings(tmp_path, telegram_token=p.TOKEN)
+    adapter = TelegramAdapter(HandlerRuntime(settings, runtime.manager, runtime.long_term), bot=bot,
+                              outbox=False)
     await adapter.start()
     api.calls.clear()
     yield adapter, api
@@ -97,17 +97,6 @@ async def test_telegram_refuses_when_the_user_never_started_a_private_chat(
 
 
 # Discord ---------------------------------------------------------------------------------------
-
-@pytest.fixture
-async def fake() -> AsyncIterator[d.FakeDiscord]:
-    server = d.FakeDiscord()
-    await server.start()
-    old = discord.http.Route.BASE
-    configure_api_base(server.base_url)
-    yield server
-    discord.http.Route.BASE = old
-    await server.close()
-
 
 @pytest.fixture
 async def client(fake: d.FakeDiscord, runtime: Runtime) -> AsyncIterator[BotcoreClient]:

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
-from discord.gateway import DiscordWebSocket
 from pydantic import SecretStr
 
 from adapters.discord import create_adapter
@@ -38,14 +36,8 @@ from tests.adapters.discord_payloads import (
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    server.guilds = [guild(GID, channels=[text_channel(CHANNEL, GID, "staff")])]
-    await server.start()
-    old_base, old_gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    yield server
-    discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
-    await server.close()
+def guilds() -> list[dict[str, Any]]:
+    return [guild(GID, channels=[text_channel(CHANNEL, GID, "staff")])]
 
 
 async def until(check: Callable[[], Any], within: float = 10.0) -> Any:

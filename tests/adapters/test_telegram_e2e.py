@@ -22,6 +22,7 @@ import aiohttp
 import pytest
 from telegram import Update
 
+from adapters.base import HandlerRuntime
 from adapters.telegram import create_adapter
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.bot import build_bot
@@ -157,7 +158,7 @@ async def test_429_retry_after_is_waited_out_then_sent(server: FakeBotApiServer,
     api = server.api
     api.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     settings = make_settings(tmp_path, telegram_token=p.TOKEN, telegram_api_url=server.url)
-    adapter = TelegramAdapter(settings, ScriptedHandler())
+    adapter = TelegramAdapter(HandlerRuntime(settings, ScriptedHandler()))
 
     async def body() -> None:
         api.push_update(p.private_text(update_id=1, text="hi"))
@@ -176,7 +177,7 @@ async def test_burst_never_exceeds_one_message_per_second_per_chat(
     and the two chats proceed in parallel."""
     api = server.api
     settings = make_settings(tmp_path, telegram_token=p.TOKEN, telegram_api_url=server.url)
-    adapter = TelegramAdapter(settings, ScriptedHandler(delay=0.0))
+    adapter = TelegramAdapter(HandlerRuntime(settings, ScriptedHandler(delay=0.0)))
     chats = (ANA, 333)
     n = 6
 
@@ -220,7 +221,7 @@ async def test_adapter_overhead_per_update(tmp_path: Path) -> None:
         rate_limiter=ChatRateLimiter(overall_max=10**6),
     )
     settings = make_settings(tmp_path, telegram_token=p.TOKEN)
-    adapter = TelegramAdapter(settings, ScriptedHandler(delay=0.0), bot=bot)
+    adapter = TelegramAdapter(HandlerRuntime(settings, ScriptedHandler(delay=0.0)), bot=bot)
     await adapter.start()
     n = 300
     updates: list[Update | None] = []
@@ -261,7 +262,7 @@ async def test_webhook_mode_checks_the_secret(server: FakeBotApiServer, tmp_path
         telegram_webhook_listen=f"127.0.0.1:{port}",
     )
     handler = ScriptedHandler()
-    adapter = TelegramAdapter(settings, handler)
+    adapter = TelegramAdapter(HandlerRuntime(settings, handler))
 
     async def body() -> None:
         await until(lambda: bool(api.of("setWebhook")))
@@ -354,7 +355,7 @@ async def test_stop_lets_the_turn_in_flight_finish_and_nothing_is_answered_twice
     api = server.api
     settings = make_settings(tmp_path, telegram_token=p.TOKEN, telegram_api_url=server.url)
     slow = ScriptedHandler(delay=1.0)
-    adapter = TelegramAdapter(settings, slow)
+    adapter = TelegramAdapter(HandlerRuntime(settings, slow))
     task = asyncio.create_task(adapter.run())
     api.push_update(p.private_text(update_id=70, text="slow one"))
     await until(lambda: bool(slow.seen))
@@ -369,7 +370,7 @@ async def test_stop_lets_the_turn_in_flight_finish_and_nothing_is_answered_twice
     }
     # a restart polls from the committed offset: the update is not delivered (or answered) again
     again = ScriptedHandler()
-    second = TelegramAdapter(settings, again)
+    second = TelegramAdapter(HandlerRuntime(settings, again))
 
     async def body() -> None:
         await until(lambda: len(api.of("getUpdates")) >= 4)

@@ -87,8 +87,7 @@ def _adapter(rt: Runtime, **limits: Any) -> TelegramAdapter:
     s = rt.settings
     token = s.telegram_token.get_secret_value() if s.telegram_token else ""
     bot = build_bot(token, s.telegram_api_url, rate_limiter=ChatRateLimiter(**limits))
-    return TelegramAdapter(s, rt.manager, rt.long_term, bot=bot, outbox=rt.long_term,
-                           outbox_poll_s=POLL_S)
+    return TelegramAdapter(rt, bot=bot, outbox_poll_s=POLL_S)
 
 
 async def _settled(store: SqlMemory, broadcast_id: int, count: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from adapters.base import HandlerRuntime
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.bot import COMMANDS, api_base_urls, build_bot
 from adapters.telegram.ratelimit import ChatRateLimiter
@@ -47,7 +48,8 @@ class Harness:
         bot = build_bot(p.TOKEN, request=request, get_updates_request=request, rate_limiter=limiter)
         settings = make_settings(tmp, telegram_token=p.TOKEN)
         self.adapter = TelegramAdapter(
-            settings, handler, self.users, bot=bot, stream_interval=0.2, group_stream_interval=0.2
+            HandlerRuntime(settings, handler), users=self.users, bot=bot, stream_interval=0.2,
+            group_stream_interval=0.2,
         )
 
     async def feed(self, *payloads: dict[str, Any]) -> None:
@@ -328,7 +330,7 @@ async def test_real_updates_through_the_real_dialogue_manager(tmp_path: Path) ->
     )
     settings = make_settings(tmp_path, telegram_token=p.TOKEN)
     async with open_runtime(settings) as rt:
-        adapter = TelegramAdapter(settings, rt.manager, rt.long_term, bot=bot)
+        adapter = TelegramAdapter(rt, bot=bot, outbox=False)
         await adapter.start()
 
         async def feed(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -42,7 +42,7 @@ async def test_a_chinese_conversation_through_the_real_dialogue_manager(tmp_path
                     rate_limiter=ChatRateLimiter(per_chat_interval=0.0))
     settings = make_settings(tmp_path, telegram_token=p.TOKEN)
     async with open_runtime(settings) as rt:
-        adapter = TelegramAdapter(settings, rt.manager, rt.long_term, bot=bot)
+        adapter = TelegramAdapter(rt, bot=bot, outbox=False)
         await adapter.start()
 
         async def feed(payload: dict[str, Any]) -> list[str]:

@@ -85,6 +85,15 @@ async def test_lock_times_out_with_a_storage_error(store: ShortTermMemory) -> No
                 pass
 
 
+async def test_a_timeout_inside_the_lock_is_the_bodys_and_releases_it(store: ShortTermMemory) -> None:
+    with pytest.raises(TimeoutError) as err:
+        async with store.lock("B", 5):
+            raise TimeoutError("the body's own")
+    assert not isinstance(err.value, StorageError)
+    async with store.lock("B", 0.5):  # released
+        pass
+
+
 async def test_rate_limit_window(store: ShortTermMemory) -> None:
     window = 0.5
     waits = [await store.hit("u1", 3, window) for _ in range(5)]
