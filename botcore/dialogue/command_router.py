@@ -10,6 +10,7 @@ from botcore.config import SKILLS
 from botcore.dialogue import command_registry as registry
 from botcore.dialogue import commands as cmd
 from botcore.dialogue.command_registry import Where
+from botcore.dialogue.quiz_play import QuizPlay
 from botcore.dialogue.session import Session
 from botcore.faq.index import FaqIndex
 from botcore.handoff.service import ASKED_HUMAN, NOTED, Handoff
@@ -23,7 +24,7 @@ from botcore.memory.identity import (
     unlink,
 )
 from botcore.memory.sql_store import MAX_ROW_ID, PRIVATE_SCOPE
-from botcore.messages import Button, ChatType, ConversationKey, IncomingMessage
+from botcore.messages import ChatType, ConversationKey, IncomingMessage
 from botcore.tutoring import quiz as quizzes
 from botcore.tutoring import store as tutoring_store
 
@@ -98,21 +99,6 @@ PROGRESS_LINE = Text("• {topic}: {quizzes} quiz(zes), {correct}/{total} correc
                      "• {topic}：{quizzes} 次测验，答对 {correct}/{total}（{pct}%），"
                      "最好 {best}，最近一次 {last}/{last_total}")
 PROGRESS = Text("Your progress:\n{lines}", "你的进度：\n{lines}")
-QUIZ_UNKNOWN = Text("I don't have a quiz on {topic} yet. Topics: {topics}.",
-                    "我还没有关于 {topic} 的测验。主题有：{topics}。")
-QUIZ_START = Text("Quiz time! {n} questions on {topic}. Answer with the button or type your "
-                  "answer (/quiz stop to end).\n\n{question}",
-                  "测验开始！关于{topic}的 {n} 道题。点按钮或直接输入答案"
-                  "（/quiz stop 结束）。\n\n{question}")
-QUIZ_STOPPED = Text("Quiz stopped. You had {score}/{done} so far.",
-                    "测验已结束。到目前为止你答对了 {score}/{done}。")
-QUIZ_STOP_WORDS = frozenset({"/quiz stop", "stop", "quit", "停止", "结束", "退出", "不玩了"})
-CORRECT = Text("✅ Correct!", "✅ 答对了！")
-WRONG = Text("❌ Not quite — the answer is {answer}.", "❌ 不太对——答案是 {answer}。")
-QUIZ_DONE = Text("{verdict}\n\nDone! You scored {score}/{total} on {topic}. /progress shows "
-                 "your history.",
-                 "{verdict}\n\n完成！你在{topic}测验中得了 {score}/{total} 分。"
-                 "/progress 可以查看历史成绩。")
 FORGOT_ALL = Text("Done. I erased everything I stored about you ({total} records).",
                   "完成。我删除了保存的关于你的全部数据（{total} 条记录）。")
 KEPT = Text("Okay, I kept everything as it was.", "好的，一切保持原样。")
@@ -141,6 +127,7 @@ class CommandRouter:
         self.s = session
         self.handoff = handoff
         self.faq = faq
+        self.quiz = QuizPlay(session)
         self._handlers = self._dispatch_table()
         missing = {c.key for c in registry.COMMANDS if c.key} - set(self._handlers)
         if missing:
@@ -233,7 +220,7 @@ class CommandRouter:
 
     async def _quiz(self, message: IncomingMessage, key: ConversationKey, name: str,
                     args: str) -> cmd.CommandResult:
-        return await self.start_quiz(message, key, args)
+        return await self.quiz.start(message, key, args)
 
     async def _admin(self, message: IncomingMessage, key: ConversationKey, name: str,
                      args: str) -> cmd.CommandResult:
@@ -332,51 +319,6 @@ class CommandRouter:
                  for r in rows]
         return cmd.CommandResult(PROGRESS.render(lang, lines="\n".join(lines)))
 
-    # quizzes ---------------------------------------------------------------------------------
-
-    async def start_quiz(self, message: IncomingMessage, key: ConversationKey,
-                         args: str) -> cmd.CommandResult:
-        """Begin a quiz and ask the first question."""
-        lang = language_of(message)
-        topic = quizzes.normalize_topic(args)
-        if topic is None:
-            return cmd.CommandResult(QUIZ_UNKNOWN.render(lang, topic=repr(args.strip()),
-                                                         topics=", ".join(quizzes.topics())))
-        quiz = quizzes.make_quiz(topic, lang=lang)
-        await self.s.set_state(key, {"quiz": quiz.to_json(), "skill": "tutor"})
-        return cmd.CommandResult(
-            QUIZ_START.render(lang, n=len(quiz.questions), topic=quizzes.topic_name(topic, lang),
-                              question=quizzes.format_question(quiz, lang)),
-            buttons=_choice_buttons(quiz))
-
-    async def answer_quiz(self, message: IncomingMessage, key: ConversationKey, raw_quiz: str,
-                          answer: str) -> cmd.CommandResult:
-        """Grade an answer, then ask the next question or finish and store the score."""
-        s = self.s
-        lang = language_of(message)
-        quiz = quizzes.Quiz.from_json(raw_quiz)
-        if answer.strip().lower() in QUIZ_STOP_WORDS:
-            await s.set_state(key, {"quiz": None})
-            return cmd.CommandResult(QUIZ_STOPPED.render(lang, score=quiz.score, done=quiz.index))
-        q = quiz.current
-        right = quizzes.is_correct(q, answer)
-        quiz.score += int(right)
-        quiz.index += 1
-        verdict = CORRECT.render(lang) if right else WRONG.render(lang, answer=q.answer)
-        if q.why:
-            verdict += f" {q.why}"
-        if quiz.finished:
-            await s.sql(lambda: tutoring_store.save_result(
-                s.long_term, message.platform, message.user_id, quiz.topic, quiz.score,
-                len(quiz.questions)))
-            await s.set_state(key, {"quiz": None})
-            return cmd.CommandResult(QUIZ_DONE.render(
-                lang, verdict=verdict, score=quiz.score, total=len(quiz.questions),
-                topic=quizzes.topic_name(quiz.topic, lang)))
-        await s.set_state(key, {"quiz": quiz.to_json()})
-        return cmd.CommandResult(f"{verdict}\n\n{quizzes.format_question(quiz, lang)}",
-                                 buttons=_choice_buttons(quiz))
-
     # buttons ---------------------------------------------------------------------------------
 
     async def button(self, message: IncomingMessage, key: ConversationKey) -> cmd.CommandResult:
@@ -411,13 +353,5 @@ class CommandRouter:
             raw = state.get("quiz")
             if not raw:
                 return cmd.CommandResult(QUIZ_OVER.render(lang))
-            return await self.answer_quiz(message, key, raw, data.split(":", 1)[1])
+            return await self.quiz.answer(message, key, raw, data.split(":", 1)[1])
         return cmd.CommandResult(BUTTON_EXPIRED.render(lang))
-
-
-def _choice_buttons(quiz: quizzes.Quiz) -> tuple[tuple[Button, ...], ...]:
-    q = quiz.current
-    if not q.choices:
-        return ()
-    return tuple((Button(f"{chr(ord('A') + i)}) {c}"[:60], f"quiz:{chr(ord('a') + i)}"),)
-                 for i, c in enumerate(q.choices))

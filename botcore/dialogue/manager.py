@@ -83,7 +83,7 @@ class DialogueManager:
             address, watch_busy, self.order, self.admission, rate_limit, storage_guard,
             hold_conversation, keep_language, Buttons(self.commands), clean_input, known_user,
             StaffReply(self.handoff), Commands(self.commands), record_message,
-            HumanHandoff(self.handoff), QuizAnswer(self.commands), Understand(executor),
+            HumanHandoff(self.handoff), QuizAnswer(self.commands.quiz), Understand(executor),
             Remember(executor), persist, Safety(self.handoff), Route(self.faq), recall,
             RunSkill(executor, self.faq, self.handoff),
         ])
