@@ -19,6 +19,8 @@ import typer
 from botcore.cli import common
 from botcore.config import Settings
 from botcore.errors import BotcoreError
+from botcore.inference.payloads import Understanding
+from botcore.jsontypes import JsonObject
 from botcore.redact import redact
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,13 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _prediction(u: Any, flags_threshold: dict[str, float]) -> dict[str, Any]:
-    data: dict[str, Any] = u.model_dump(exclude={"embedding"})
-    data["flags"] = [k for k, p in u.safety.items() if p >= flags_threshold.get(k, 0.5)]
+def _flags(u: Understanding, flags_threshold: dict[str, float]) -> list[str]:
+    return [k for k, p in u.safety.items() if p >= flags_threshold.get(k, 0.5)]
+
+
+def _prediction(u: Understanding, flags_threshold: dict[str, float]) -> JsonObject:
+    data: JsonObject = u.model_dump(exclude={"embedding"})
+    data["flags"] = _flags(u, flags_threshold)
     return data
 
 
@@ -61,13 +67,12 @@ def predict(
         for start in range(0, len(lines), 64):
             chunk = lines[start : start + 64]
             for u in service.understand(chunk) if chunk else []:
-                data = _prediction(u, thresholds)
                 if as_json:
-                    typer.echo(json.dumps(data, ensure_ascii=False))
+                    typer.echo(json.dumps(_prediction(u, thresholds), ensure_ascii=False))
                 else:
-                    scores = ", ".join(f"{k} {v:.2f}" for k, v in data["scores"].items())
-                    typer.echo(f"{data['skill']}  ({scores})  emotion: {data['emotion']}"
-                               f"  flags: {', '.join(data['flags']) or '-'}")
+                    scores = ", ".join(f"{k} {v:.2f}" for k, v in u.scores.items())
+                    typer.echo(f"{u.skill}  ({scores})  emotion: {u.emotion}"
+                               f"  flags: {', '.join(_flags(u, thresholds)) or '-'}")
     except BotcoreError as exc:
         raise _fail(str(exc)) from exc
 
@@ -142,9 +147,9 @@ def train(
     typer.echo(json.dumps(summary, indent=None if as_json else 2))
 
 
-def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
+def _summary(metrics: Mapping[str, Any]) -> JsonObject:
     test = metrics.get("test", {})
-    out: dict[str, Any] = {}
+    out: JsonObject = {}
     if "skill" in test:
         out["skill_macro_f1"] = round(test["skill"]["macro_f1"], 4)
         out["skill_accuracy"] = round(test["skill"]["accuracy"], 4)

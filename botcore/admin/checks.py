@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from botcore.config import Settings
 from botcore.errors import BotcoreError, ConfigError
+from botcore.jsontypes import JsonObject
 from botcore.redact import mask_url, redact
 
 OK, WARN, SKIP, FAIL = "ok", "warn", "skip", "fail"
@@ -30,7 +30,7 @@ class Check:
     def __post_init__(self) -> None:
         object.__setattr__(self, "detail", redact(self.detail))
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         """JSON-ready."""
         return asdict(self)
 

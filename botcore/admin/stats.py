@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from botcore.admin.timeutil import aware, iso
+from botcore.jsontypes import JsonObject
 from botcore.memory import sql_models as m
 from botcore.memory.stores import SqlAccess
 
@@ -53,7 +54,7 @@ class Stats:
     per_platform: dict[str, int] = field(default_factory=dict)
     per_skill: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         """JSON-ready."""
         return asdict(self)
 

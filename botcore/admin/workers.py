@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 
 from botcore.config import Settings
 from botcore.errors import ConfigError, InferenceError
+from botcore.jsontypes import JsonObject
 
 MODEL_COMMAND = "botcore_model"
 """Remote-control command answered by each worker: ``{"model_version": str, "loaded": bool,
@@ -41,7 +42,7 @@ class WorkerInfo:
     model_loaded: bool | None = None
     device: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         """JSON-ready."""
         return asdict(self)
 

@@ -51,7 +51,7 @@ def _train(s: Settings, target: float, *, json_out: bool, auto: bool = False) ->
 
     setup_logging(s, "WARNING")
 
-    async def main() -> dict[str, Any] | None:
+    async def main() -> training.FaqTrainReport | None:
         async with open_runtime(s) as rt:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           transient=True, disable=json_out) as bar:

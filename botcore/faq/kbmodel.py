@@ -27,7 +27,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -139,6 +139,19 @@ def split(labels: np.ndarray, *, val_share: float = 0.2, seed: int = 0
     return np.array(sorted(train), dtype=int), np.array(sorted(val), dtype=int)
 
 
+class OperatingPointJson(TypedDict):
+    """An :class:`OperatingPoint` as stored with a model and printed (rounded)."""
+
+    threshold: float
+    accuracy: float
+    wrong: float
+    out_of_scope_refused: float
+    near_domain_refused: float
+    top1: float
+    n_val: int
+    n_out: int
+
+
 @dataclass(frozen=True, slots=True)
 class OperatingPoint:
     """The chosen threshold and what it does on the knowledge base's own validation split."""
@@ -156,7 +169,7 @@ class OperatingPoint:
     n_val: int
     n_out: int
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> OperatingPointJson:
         """JSON-ready."""
         return {"threshold": round(self.threshold, 4), "accuracy": round(self.accuracy, 4),
                 "wrong": round(self.wrong, 4),

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from botcore.errors import InputError
 from botcore.faq import kbmodel
 from botcore.faq import store as faq_store
+from botcore.faq.kbmodel import OperatingPointJson
 from botcore.inference.base import ModelExecutor
 from botcore.memory import sql_models as m
 from botcore.memory.stores import SqlAccess
@@ -61,8 +62,24 @@ def revision_key(rev: tuple[int, str]) -> str:
     return f"{rev[0]}@{rev[1]}"
 
 
+class FaqModelMetrics(OperatingPointJson):
+    """What is stored with a trained FAQ model: its operating point and what it learned from."""
+
+    entries: int
+    examples: int
+    target_refusal: float
+    dim: int
+
+
+class FaqTrainReport(FaqModelMetrics):
+    """What ``botctl faq train --json`` prints: the new version and its metrics."""
+
+    version: int
+    method: str
+
+
 async def train(store: SqlAccess, executor: ModelExecutor, *, target_refusal: float = 0.95,
-                progress: Progress | None = None) -> dict[str, Any]:
+                progress: Progress | None = None) -> FaqTrainReport:
     """Train, calibrate and store a model of the knowledge base; returns the version's report.
 
     Raises:
@@ -94,7 +111,7 @@ async def train(store: SqlAccess, executor: ModelExecutor, *, target_refusal: fl
     model, point = await asyncio.to_thread(fit)
     buf = io.BytesIO()
     np.save(buf, probe)
-    metrics = {**point.as_dict(), "entries": len(entries), "examples": n,
+    metrics: FaqModelMetrics = {**point.as_dict(), "entries": len(entries), "examples": n,
                "target_refusal": target_refusal, "dim": int(x.shape[1])}
     async with store.session() as s:
         await s.execute(update(m.FaqModel).values(active=False))

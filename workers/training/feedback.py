@@ -15,12 +15,12 @@ import concurrent.futures
 import logging
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from botcore.config import SKILLS, Settings
+from botcore.jsontypes import JsonObject
 from botcore.memory import sql_models as m
 from botcore.memory.stores import SqlAccess
 from workers.training.examples import Example
@@ -43,7 +43,7 @@ class FeedbackReport:
     skipped: dict[str, int] = field(default_factory=dict)
     feedback_without_consent: int = 0
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         """JSON-ready."""
         return asdict(self)
 
