@@ -26,9 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
-from discord.gateway import DiscordWebSocket
 from pydantic import SecretStr
 
 from adapters.discord import create_adapter as create_discord
@@ -65,11 +63,8 @@ async def tg() -> AsyncIterator[FakeBotApi]:
 async def dc() -> AsyncIterator[d.FakeDiscord]:
     server = d.FakeDiscord()
     server.guilds = [d.guild(d.GID, channels=[d.text_channel(d.CHANNEL, d.GID)])]
-    await server.start()
-    old = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    yield server
-    discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old
-    await server.close()
+    async with d.serving(server):
+        yield server
 
 
 async def until(check: Callable[[], bool], within: float = 60.0) -> None:
