@@ -17,7 +17,7 @@ from botcore.inference.base import ModelExecutor
 from botcore.memory.base import ShortTermMemory
 from botcore.memory.factory import open_long_term, open_short_term
 from botcore.memory.local_store import InProcessMemoryLock
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlTier
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class Runtime:
 
     settings: Settings
     short_term: ShortTermMemory
-    long_term: SqlMemory
+    long_term: SqlTier
     executor: ModelExecutor
     manager: DialogueManager
 

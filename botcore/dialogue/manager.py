@@ -50,7 +50,7 @@ from botcore.faq.index import FaqIndex
 from botcore.handoff import Handoff
 from botcore.inference.base import ModelExecutor
 from botcore.memory.base import ShortTermMemory
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlTier
 from botcore.messages import IncomingMessage, OutgoingMessage
 
 BACKGROUND_CLOSE_S = 3.0
@@ -68,7 +68,7 @@ class DialogueManager:
         sql_retry_s: how long a SQL call is retried while the database is unavailable.
     """
 
-    def __init__(self, settings: Settings, short_term: ShortTermMemory, long_term: SqlMemory,
+    def __init__(self, settings: Settings, short_term: ShortTermMemory, long_term: SqlTier,
                  executor: ModelExecutor, *, sql_retry_s: float = 15.0) -> None:
         self.short = short_term
         self.sql = long_term

@@ -23,7 +23,8 @@ from botcore.errors import StorageUnavailable
 from botcore.memory.base import ShortTermMemory, Turn, UserRecord
 from botcore.memory.erase import erase_short_term
 from botcore.memory.local_store import LocalShortTermMemory
-from botcore.memory.sql_store import SqlMemory, fact_scope
+from botcore.memory.sql_store import fact_scope
+from botcore.memory.stores import SqlTier
 from botcore.messages import ConversationKey, IncomingMessage
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class Session:
         sql_retry_s: how long a SQL call is retried while the database is unavailable.
     """
 
-    def __init__(self, settings: Settings, short_term: ShortTermMemory, long_term: SqlMemory,
+    def __init__(self, settings: Settings, short_term: ShortTermMemory, long_term: SqlTier,
                  *, sql_retry_s: float = 15.0) -> None:
         self.settings = settings
         self.short_term = short_term

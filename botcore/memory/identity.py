@@ -20,7 +20,8 @@ from sqlalchemy import delete, select, update
 from botcore.admin import models as am
 from botcore.memory import sql_models as m
 from botcore.memory.base import ShortTermMemory
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.sql_common import ensure_identity, find_identity
+from botcore.memory.stores import SqlAccess
 
 CODE_TTL_S = 600
 CODE_LENGTH = 8
@@ -117,7 +118,7 @@ async def _failed(short: ShortTermMemory, me: str) -> LinkResult:
     return LinkResult(LinkOutcome.INVALID)
 
 
-async def redeem_link(short: ShortTermMemory, store: SqlMemory, platform: str, user_id: str,
+async def redeem_link(short: ShortTermMemory, store: SqlAccess, platform: str, user_id: str,
                       raw_code: str) -> LinkResult:
     """Join ``platform:user_id`` into the user who offered the code."""
     me = f"{platform}:{user_id}"
@@ -140,10 +141,10 @@ async def redeem_link(short: ShortTermMemory, store: SqlMemory, platform: str, u
     await short.release(_owner_token(target))
     t_platform, t_user = target.split(":", 1)
     async with store.session() as s:
-        owner = await store._find_identity(s, t_platform, t_user)
+        owner = await find_identity(s, t_platform, t_user)
         if owner is None:
             return LinkResult(LinkOutcome.INVALID)
-        mine = await store._ensure_user(s, platform, user_id, None)
+        mine = await ensure_identity(s, platform, user_id, None)
         old_uid, new_uid = mine[0].id, owner[0].id
         others = (await s.execute(select(m.Identity.platform, m.Identity.platform_user_id)
                                   .where(m.Identity.user_id == new_uid))).all()
@@ -155,18 +156,18 @@ async def redeem_link(short: ShortTermMemory, store: SqlMemory, platform: str, u
             await s.execute(update(m.Identity).where(m.Identity.user_id == old_uid)
                             .values(user_id=new_uid))
             await s.execute(delete(m.User).where(m.User.id == old_uid))
-    store._ids.clear()
+    store.forget_conversation_ids()
     return LinkResult(LinkOutcome.LINKED, target,
                       tuple((new_uid, p, u) for p, u in others if f"{p}:{u}" != me))
 
 
-async def unlink(store: SqlMemory, platform: str, user_id: str) -> list[str]:
+async def unlink(store: SqlAccess, platform: str, user_id: str) -> list[str]:
     """Split every identity of this account into a user of its own. Each keeps the conversations
     (messages, summaries, feedback, escalations) and facts learned in its own chats; what has no
     origin (quiz results, facts without a source) stays with the oldest identity. Returns the
     ``platform:user_id`` of the identities that were detached from the oldest one."""
     async with store.session() as s:
-        found = await store._find_identity(s, platform, user_id)
+        found = await find_identity(s, platform, user_id)
         if found is None:
             return []
         uid = found[0].id
@@ -212,11 +213,11 @@ async def unlink(store: SqlMemory, platform: str, user_id: str) -> list[str]:
                             .where(am.Delivery.platform_user_id == ident.platform_user_id)
                             .values(user_id=user.id))
             detached.append(f"{ident.platform}:{ident.platform_user_id}")
-    store._ids.clear()
+    store.forget_conversation_ids()
     return detached
 
 
-async def notify_linked(store: SqlMemory, result: LinkResult, linked: str, text: str) -> int:
+async def notify_linked(store: SqlAccess, result: LinkResult, linked: str, text: str) -> int:
     """Tell the owner, on each of their other accounts, that ``linked`` joined (SQL outbox)."""
     if not result.notify:
         return 0

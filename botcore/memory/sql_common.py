@@ -124,6 +124,33 @@ async def conversation_row(
         return (await s.execute(select(m.Conversation).where(where))).scalar_one()
 
 
+async def ensure_identity(
+    s: AsyncSession, platform: str, platform_user_id: str, display_name: str | None
+) -> tuple[m.User, m.Identity]:
+    """The user and identity ``platform:platform_user_id``, created when missing."""
+    display_name = _clean_name(display_name)
+    found = await find_identity(s, platform, platform_user_id)
+    if found:
+        user, ident = found
+        if display_name and user.display_name != display_name:
+            user.display_name = display_name
+        return user, ident
+    try:
+        async with s.begin_nested():
+            user = m.User(display_name=display_name)
+            s.add(user)
+            await s.flush()
+            ident = m.Identity(user_id=user.id, platform=platform, platform_user_id=platform_user_id)
+            s.add(ident)
+            await s.flush()
+        return user, ident
+    except IntegrityError:  # created concurrently by another process
+        found = await find_identity(s, platform, platform_user_id)
+        if not found:
+            raise
+        return found
+
+
 class SqlStoreBase:
     """An async engine and its transactions. Connection failures are wrapped in
     :class:`~botcore.errors.StorageUnavailable` so callers can retry them."""
@@ -150,6 +177,10 @@ class SqlStoreBase:
                 raise StorageError(f"the database refused the data: {exc}") from exc
             raise StorageUnavailable(f"database unavailable: {type(exc).__name__}") from exc
 
+    def forget_conversation_ids(self) -> None:
+        """Drop the cached conversation ids (after raw SQL moved conversations between users)."""
+        self._ids.clear()
+
     async def ping(self) -> None:
         """Raise :class:`StorageUnavailable` if the database is unreachable."""
         async with self.session() as s:
@@ -161,30 +192,7 @@ class SqlStoreBase:
 
     _find_identity = staticmethod(find_identity)
 
-    async def _ensure_user(
-        self, s: AsyncSession, platform: str, platform_user_id: str, display_name: str | None
-    ) -> tuple[m.User, m.Identity]:
-        display_name = _clean_name(display_name)
-        found = await self._find_identity(s, platform, platform_user_id)
-        if found:
-            user, ident = found
-            if display_name and user.display_name != display_name:
-                user.display_name = display_name
-            return user, ident
-        try:
-            async with s.begin_nested():
-                user = m.User(display_name=display_name)
-                s.add(user)
-                await s.flush()
-                ident = m.Identity(user_id=user.id, platform=platform, platform_user_id=platform_user_id)
-                s.add(ident)
-                await s.flush()
-            return user, ident
-        except IntegrityError:  # created concurrently by another process
-            found = await self._find_identity(s, platform, platform_user_id)
-            if not found:
-                raise
-            return found
+    _ensure_user = staticmethod(ensure_identity)
 
     _conversation = staticmethod(conversation_row)
 

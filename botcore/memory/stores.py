@@ -233,6 +233,10 @@ class SqlAccess(Protocol):
         """A transaction; driver errors come out as botcore storage errors."""
         ...
 
+    def forget_conversation_ids(self) -> None:
+        """Drop the cached conversation ids (after raw SQL moved conversations between users)."""
+        ...
+
 
 @runtime_checkable
 class SqlTier(LongTermMemory, SqlAccess, Protocol):

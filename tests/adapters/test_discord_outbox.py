@@ -24,7 +24,7 @@ from botcore.admin import models as am
 from botcore.admin.audience import Audience
 from botcore.admin.broadcast import broadcast_status, enqueue_broadcast
 from botcore.memory.base import ShortTermMemory
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlAccess
 from botcore.messages import ChatType, IncomingMessage
 from botcore.runtime import Runtime, open_runtime
 from tests.adapters.discord_payloads import (
@@ -90,7 +90,7 @@ async def until(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> N
         await asyncio.sleep(0.02)
 
 
-async def _settled(store: SqlMemory, broadcast_id: int, count: int) -> dict[str, Any]:
+async def _settled(store: SqlAccess, broadcast_id: int, count: int) -> dict[str, Any]:
     """Wait until ``count`` deliveries of a broadcast are sent or failed; return its status."""
     status: dict[str, Any] = {}
 

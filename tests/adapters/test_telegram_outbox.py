@@ -23,7 +23,7 @@ from botcore.admin import models as am
 from botcore.admin.audience import Audience
 from botcore.admin.broadcast import broadcast_status, enqueue_broadcast, enqueue_direct
 from botcore.memory.base import ShortTermMemory
-from botcore.memory.sql_store import SqlMemory
+from botcore.memory.stores import SqlAccess
 from botcore.runtime import Runtime, open_runtime
 from tests.adapters import telegram_payloads as p
 from tests.adapters.fake_bot_api import Call, FakeBotApi, FakeBotApiServer
@@ -90,7 +90,7 @@ def _adapter(rt: Runtime, **limits: Any) -> TelegramAdapter:
     return TelegramAdapter(rt, bot=bot, outbox_poll_s=POLL_S)
 
 
-async def _settled(store: SqlMemory, broadcast_id: int, count: int) -> dict[str, Any]:
+async def _settled(store: SqlAccess, broadcast_id: int, count: int) -> dict[str, Any]:
     """Wait until ``count`` deliveries of a broadcast are sent or failed; return its status."""
     status: dict[str, Any] = {}
 
