@@ -13,6 +13,7 @@ import discord
 import pytest
 from discord import app_commands
 
+from adapters.base import HandlerRuntime
 from adapters.discord.commands import install_commands
 from adapters.discord.i18n import CatalogTranslator
 from adapters.telegram.adapter import TelegramAdapter
@@ -138,8 +139,9 @@ async def test_the_telegram_menu_sent_through_ptb_is_the_registry(tmp_path: Path
     api = FakeBotApi()
     request = RecordingRequest(api)
     bot = build_bot(p.TOKEN, request=request, get_updates_request=request)
-    adapter = TelegramAdapter(make_settings(tmp_path, telegram_token=p.TOKEN), ScriptedHandler(),
-                              UserFlagsRecorder(), bot=bot)
+    adapter = TelegramAdapter(HandlerRuntime(make_settings(tmp_path, telegram_token=p.TOKEN),
+                                             ScriptedHandler()),
+                              users=UserFlagsRecorder(), bot=bot, outbox=False)
     await adapter.start()
     try:
         english, chinese = api.of("setMyCommands")
