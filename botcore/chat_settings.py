@@ -10,11 +10,11 @@ is the adapter's (it asks the platform who is an admin).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from botcore.config import SKILLS
 from botcore.i18n import Text
+from botcore.memory.base import ChatSettings
 
 PERSONA_MAX = 300
 
@@ -46,7 +46,7 @@ ONLY_GROUPS = Text("/settings is for groups: add me to a group and use it there.
                    "/settings 用于群聊：请把我加入群组后在群里使用。")
 
 
-def describe(cfg: Mapping[str, Any], chat_id: str, lang: str | None = None) -> str:
+def describe(cfg: ChatSettings, chat_id: str, lang: str | None = None) -> str:
     """The chat's settings, for people."""
     enabled = cfg.get("enabled_channels")
     on = isinstance(enabled, list) and chat_id in [str(c) for c in enabled]
@@ -62,7 +62,7 @@ def describe(cfg: Mapping[str, Any], chat_id: str, lang: str | None = None) -> s
         else ("每位成员" if zh else "per member"))
 
 
-def parse_change(args: str, cfg: Mapping[str, Any], chat_id: str
+def parse_change(args: str, cfg: ChatSettings, chat_id: str
                  ) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
     """``"skills faq,tutor"`` → ``({"skills": ["faq", "tutor"]}, None)``; a bad value gives
     ``(None, (key, value))``; no change asked (empty, ``help``) gives ``(None, None)``."""

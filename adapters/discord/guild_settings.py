@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from adapters.discord.normalize import PLATFORM
 from botcore.config import SKILLS
 from botcore.i18n import Text
+from botcore.memory.base import ChatSettings
 
 CACHE_TTL_S = 30.0
 MemoryScope = Literal["user", "shared"]
@@ -25,7 +26,7 @@ MemoryScope = Literal["user", "shared"]
 class ChatSettingsStore(Protocol):
     """The part of :class:`botcore.memory.stores.AdminStore` this module needs."""
 
-    async def get_chat_settings(self, platform: str, chat_id: str) -> dict[str, Any]:
+    async def get_chat_settings(self, platform: str, chat_id: str) -> ChatSettings:
         """Settings of one chat or guild (``{}`` when none)."""
         ...
 

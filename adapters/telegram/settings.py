@@ -18,6 +18,7 @@ from adapters.telegram.normalize import PLATFORM
 from botcore import chat_settings as cs
 from botcore.dialogue.commands import parse_command
 from botcore.i18n import detect_language
+from botcore.memory.base import ChatSettings
 from botcore.messages import ChatType, IncomingMessage
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ ADMIN_STATUSES = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR})
 class ChatSettingsStore(Protocol):
     """The part of :class:`botcore.memory.stores.AdminStore` this module needs."""
 
-    async def get_chat_settings(self, platform: str, chat_id: str) -> dict[str, Any]:
+    async def get_chat_settings(self, platform: str, chat_id: str) -> ChatSettings:
         """Settings of one chat ({} when none)."""
         ...
 

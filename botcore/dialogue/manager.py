@@ -14,8 +14,6 @@ told to resend and the dedupe claim is released so a redelivery is answered.
 
 from __future__ import annotations
 
-from typing import Any
-
 from botcore.admin.chat_commands import AdminContext, handle_admin_command
 from botcore.config import Settings
 from botcore.dialogue.command_router import CommandRouter
@@ -49,7 +47,7 @@ from botcore.dialogue.turn import Turn
 from botcore.faq.index import FaqIndex
 from botcore.handoff import Handoff
 from botcore.inference.base import ModelExecutor
-from botcore.memory.base import ShortTermMemory
+from botcore.memory.base import ChatSettings, ShortTermMemory
 from botcore.memory.stores import SqlTier
 from botcore.messages import IncomingMessage, OutgoingMessage
 
@@ -123,7 +121,7 @@ class DialogueManager:
         return await handle_admin_command(AdminContext(s.settings, s.long_term, s.short_term),
                                           message, args)
 
-    def allowed_skills(self, cfg: dict[str, Any]) -> tuple[str, ...]:
+    def allowed_skills(self, cfg: ChatSettings) -> tuple[str, ...]:
         """Skills that may answer: ``BOTCORE_SKILLS``, narrowed by the chat's ``skills``."""
         return self.session.allowed_skills(cfg)
 

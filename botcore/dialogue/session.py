@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from botcore.config import Settings
 from botcore.dialogue.ttl_cache import TTLCache
 from botcore.errors import StorageUnavailable
-from botcore.memory.base import ShortTermMemory, Turn, UserRecord
+from botcore.memory.base import ChatSettings, ShortTermMemory, Turn, UserRecord
 from botcore.memory.erase import erase_short_term
 from botcore.memory.local_store import LocalShortTermMemory
 from botcore.memory.sql_store import fact_scope
@@ -57,7 +57,7 @@ class Session:
         self.sql_retry_s = sql_retry_s
         self.fallback = LocalShortTermMemory()
         """Where the conversation lock is taken while Redis is down."""
-        self.chat_cache: TTLCache[tuple[str, str], dict[str, Any]] = TTLCache(CHAT_SETTINGS_TTL_S)
+        self.chat_cache: TTLCache[tuple[str, str], ChatSettings] = TTLCache(CHAT_SETTINGS_TTL_S)
         self.users: TTLCache[tuple[str, str], UserRecord] = TTLCache(CACHE_TTL_S)
         self.recall_cache: TTLCache[tuple[str, str, str], RecallContext] = TTLCache(CACHE_TTL_S)
         self.since_summary: TTLCache[str, int] = TTLCache(3600.0)
@@ -133,7 +133,7 @@ class Session:
 
     # cached copies ---------------------------------------------------------------------------
 
-    async def chat_settings(self, message: IncomingMessage) -> dict[str, Any]:
+    async def chat_settings(self, message: IncomingMessage) -> ChatSettings:
         """Per-chat / per-guild settings (persona, default skill, memory scope), cached 30 s."""
         if message.chat_type == "private":
             return {}
@@ -149,7 +149,7 @@ class Session:
         """Drop the cached settings of one chat (after ``/settings`` changed them)."""
         self.chat_cache.pop((platform, scope))
 
-    def allowed_skills(self, cfg: dict[str, Any]) -> tuple[str, ...]:
+    def allowed_skills(self, cfg: ChatSettings) -> tuple[str, ...]:
         """Skills that may answer: ``BOTCORE_SKILLS``, narrowed by the chat's ``skills``."""
         allowed = self.settings.allowed_skills
         chat = cfg.get("skills")

@@ -19,7 +19,7 @@ from botcore.config import Settings
 from botcore.faq.index import FaqAnswer
 from botcore.i18n import Text, language_of
 from botcore.inference.payloads import Understanding
-from botcore.memory.base import StoredMessage
+from botcore.memory.base import ChatSettings, StoredMessage
 from botcore.memory.base import Turn as Said
 from botcore.messages import (
     Button,
@@ -100,7 +100,7 @@ class Turn:
     key: ConversationKey = field(init=False)
     """The conversation (a shared group's key once the chat's settings say so)."""
     started: float = field(default_factory=time.perf_counter)
-    chat: dict[str, Any] = field(default_factory=dict)
+    chat: ChatSettings = field(default_factory=lambda: ChatSettings())
     """The chat's settings (``/settings``; empty in a private chat)."""
     text: str = ""
     """The cleaned text (commands and chat messages)."""

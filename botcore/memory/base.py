@@ -62,6 +62,20 @@ class Fact:
     """``private`` or ``chat:PLATFORM:CHAT_ID``: where it was learned and may be recalled."""
 
 
+class ChatSettings(TypedDict, total=False):
+    """Settings of one chat or guild as stored (see :mod:`botcore.chat_settings`). The row is
+    JSON written by earlier versions too, so readers still check each value's shape."""
+
+    enabled_channels: list[str]
+    """Chats/channels where the bot answers every message, not only when addressed."""
+    skills: list[str]
+    """The skills allowed here (absent: every skill the deployment allows)."""
+    default_skill: str
+    persona: str
+    memory_scope: str
+    """``user`` (one memory per member) or ``shared`` (one per chat)."""
+
+
 class ExportedUser(TypedDict):
     """The user in an export."""
 

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
 
 from botcore.memory import sql_models as m
-from botcore.memory.base import ModelVersionRef, ModelVersionRow
+from botcore.memory.base import ChatSettings, ModelVersionRef, ModelVersionRow
 from botcore.memory.sql_common import (
     SqlStoreBase,
 )
@@ -18,11 +18,11 @@ from botcore.memory.sql_common import (
 class SqlAdmin(SqlStoreBase):
     """Operator data in SQL: per-chat settings, model versions and the audit log."""
 
-    async def get_chat_settings(self, platform: str, chat_id: str) -> dict[str, Any]:
+    async def get_chat_settings(self, platform: str, chat_id: str) -> ChatSettings:
         """Per-chat / per-guild settings ({} when none are set)."""
         async with self.session() as s:
             row = await s.get(m.ChatSettings, (platform, chat_id))
-            return dict(row.settings) if row and row.settings else {}
+            return cast(ChatSettings, dict(row.settings)) if row and row.settings else {}
 
     async def set_chat_settings(self, platform: str, chat_id: str, values: Mapping[str, Any]) -> None:
         """Merge ``values`` into the chat's settings; a ``None`` value removes the key."""

@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from botcore.memory.base import (
+    ChatSettings,
     Fact,
     ModelVersionRef,
     ModelVersionRow,
@@ -177,7 +178,7 @@ class PrivacyStore(Protocol):
 class AdminStore(Protocol):
     """Operator data: per-chat settings, model versions, the audit log."""
 
-    async def get_chat_settings(self, platform: str, chat_id: str) -> dict[str, Any]:
+    async def get_chat_settings(self, platform: str, chat_id: str) -> ChatSettings:
         """Per-chat / per-guild settings ({} when none are set)."""
         ...
 
