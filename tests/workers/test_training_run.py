@@ -38,6 +38,7 @@ def test_tiny_training_run_learns_and_saves(tmp_path: Path, monkeypatch: Any) ->
     from workers.cli import model_app
 
     monkeypatch.setenv("BOTCORE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BOTCORE_ENCODER_MODEL", "minilm")  # the trunk these heads were trained on
     lines = tmp_path / "in.txt"
     lines.write_text("what is your refund policy?\nexplain fractions to me\n")
     res = CliRunner().invoke(model_app, ["predict", "--file", str(lines), "--json",

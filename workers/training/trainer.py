@@ -320,6 +320,10 @@ def train(config: TrainConfig, out_dir: Path, device: torch.device,
         params += trunk_param_groups(trunk.top, config)
     optimizer = torch.optim.AdamW(params, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(data.train) / config.batch_size)
+    total_steps = max(1, steps_per_epoch * config.epochs)
+    final = config.lr_final_fraction
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 1.0 - (1.0 - final) * min(step, total_steps) / total_steps)
     best: tuple[float, dict[str, Any] | None] = (-1.0, None)
     if config.epochs == 0:
         best = (0.0, {"heads": heads.state_dict(), "top": trunk.top.state_dict(), "epoch": 0})
@@ -348,6 +352,7 @@ def train(config: TrainConfig, out_dir: Path, device: torch.device,
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            scheduler.step()
             sums["loss"] += float(loss.detach())
             for name, value in parts.items():
                 if value is not None:
