@@ -29,6 +29,7 @@ from adapters.telegram.reply import TYPING_EVERY_S, TelegramStream, deliver, typ
 from adapters.telegram.sender import Sender, Target, UserFlags
 from adapters.telegram.settings import ChatSettingsStore, handle_settings, is_settings_command
 from adapters.typing_loops import TypingLoops
+from botcore.dialogue.answering import on_answering
 from botcore.dialogue.protocols import TurnHandler
 from botcore.errors import AdapterError, ConfigError
 from botcore.messages import ChatType, IncomingMessage, OutgoingMessage
@@ -116,7 +117,7 @@ class TelegramAdapter:
         self._max_inflight = max_inflight
         self._tasks: set[asyncio.Task[None]] = set()
         self._delivering: set[asyncio.Task[Any]] = set()
-        """Turns past the manager, sending their replies (not cancelled at shutdown)."""
+        """Turns whose answer is recorded, finishing and sending it (not cancelled at shutdown)."""
         self._capacity = asyncio.Event()
         self._capacity.set()
         self._stopping = asyncio.Event()
@@ -184,16 +185,28 @@ class TelegramAdapter:
             return
         log.info("waiting for %d telegram turns in flight", len(self._tasks))
         _, pending = await asyncio.wait(set(self._tasks), timeout=self.drain_timeout)
-        # A turn already answered by the manager is only sending its reply: let it (the
-        # manager recorded the answer, so a redelivery would not be answered again).
+        # A turn whose answer the manager recorded (or is recording) is only left to send it:
+        # let it, since a redelivery of its update would be taken for a duplicate and never be
+        # answered (botcore.dialogue.answering).
         cut = {t for t in pending if t not in self._delivering}
         for task in cut:
             task.cancel()
         if cut:
             log.warning("cancelled %d telegram turns still running at shutdown (their updates "
                         "stay unconfirmed and come again after a restart)", len(cut))
+        if len(pending) > len(cut):
+            log.info("letting %d telegram turns send their recorded answers",
+                     len(pending) - len(cut))
         if pending:
-            await asyncio.wait(pending, timeout=CANCEL_WAIT_S)
+            _, left = await asyncio.wait(pending, timeout=CANCEL_WAIT_S)
+            if left:
+                log.warning("%d telegram turns still running after the shutdown wait", len(left))
+
+    @property
+    def finishing(self) -> int:
+        """Turns whose answer is recorded (or being recorded), finishing and sending it: a
+        shutdown lets them, it never cancels them."""
+        return len(self._delivering)
 
     async def wait_for_capacity(self) -> None:
         """Return when fewer than ``max_inflight`` turns are running."""
@@ -275,28 +288,36 @@ class TelegramAdapter:
                 text, msg.chat_id, msg.thread_id, msg.message_id if not private else None,
                 notice=True)])
             return spent
-        if not msg.addressed:  # the manager may keep group context; it answers [] here
-            replies = await self.handler.handle(msg, None)
-            spent = time.perf_counter() - t_start
-            await deliver(self.sender, target, replies)
-            return spent
-        interval = self.stream_interval if private else self.group_stream_interval
-        stream = TelegramStream(self.sender, target, interval)
-        typing = typing_call(self.sender, target)
-        async with self.typing.pending((target.chat_id, target.thread_id), typing):
-            t_start = time.perf_counter()
-            me = asyncio.current_task()
-            try:
-                replies = await self.handler.handle(msg, stream)
-                if me is not None:  # answered: from here on, only sending is left
-                    self._delivering.add(me)
-            finally:
-                spent = time.perf_counter() - t_start
-                await stream.close()
+        me = asyncio.current_task()
+
+        def answering() -> None:  # the answer is recorded: only finishing and sending are left
+            if me is not None:
+                self._delivering.add(me)
+
         try:
+            if not msg.addressed:  # the manager may keep group context; it answers [] here
+                with on_answering(answering):
+                    replies = await self.handler.handle(msg, None)
+                answering()
+                spent = time.perf_counter() - t_start
+                await deliver(self.sender, target, replies)
+                return spent
+            interval = self.stream_interval if private else self.group_stream_interval
+            stream = TelegramStream(self.sender, target, interval)
+            typing = typing_call(self.sender, target)
+            async with self.typing.pending((target.chat_id, target.thread_id), typing):
+                t_start = time.perf_counter()
+                try:
+                    with on_answering(answering):
+                        replies = await self.handler.handle(msg, stream)
+                    answering()
+                finally:
+                    spent = time.perf_counter() - t_start
+                    await stream.close()
             calls = await deliver(self.sender, target, replies, stream)
         finally:
-            self._delivering.discard(me)  # type: ignore[arg-type]
+            if me is not None:
+                self._delivering.discard(me)
         self.stats.turns += 1
         log.debug(  # the dialogue manager logs the one INFO line per turn
             "telegram turn chat=%s replies=%d calls=%d streamed_edits=%d manager_ms=%.1f",

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,11 +25,14 @@ import pytest
 from telegram import Update
 
 from adapters.base import HandlerRuntime
+from adapters.telegram import adapter as adapter_module
 from adapters.telegram import create_adapter
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.bot import build_bot
 from adapters.telegram.ratelimit import ChatRateLimiter
 from adapters.telegram.webhook import SECRET_HEADER
+from botcore.inference.base import TextDeltaCallback
+from botcore.inference.payloads import GenerateRequest, GenerateResult
 from botcore.runtime import open_runtime
 from tests.adapters import telegram_payloads as p
 from tests.adapters.fake_bot_api import (
@@ -37,6 +42,7 @@ from tests.adapters.fake_bot_api import (
     ScriptedHandler,
 )
 from tests.conftest import make_settings
+from workers.instant import InstantExecutor
 
 ANA = p.ANA["id"]
 
@@ -377,6 +383,60 @@ async def test_stop_lets_the_turn_in_flight_finish_and_nothing_is_answered_twice
 
     await _serve(second, body)
     assert again.seen == [] and len(api.of("sendMessage")) == 1
+
+
+class HeldModel(InstantExecutor):
+    """The instant model, holding each reply until ``go`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generating = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def generate(self, request: GenerateRequest,
+                       on_delta: TextDeltaCallback | None = None) -> GenerateResult:
+        self.generating.set()
+        await self.go.wait()
+        return await super().generate(request, on_delta)
+
+
+async def test_stop_spares_a_turn_whose_answer_is_being_recorded(
+    server: FakeBotApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Shutdown cancelled a turn wherever it was, also while its answer was being written to SQL:
+    the answer was then recorded (a redelivery counts as a duplicate) but never sent, before or
+    after a restart. Here another connection holds SQLite's write lock while the bot is stopped
+    with no grace period, so the answer's write is in progress when the turns are cut off."""
+    monkeypatch.setattr(adapter_module, "CANCEL_WAIT_S", 60.0)  # a hang guard, not a claim
+    api = server.api
+    settings = make_settings(tmp_path, telegram_token=p.TOKEN, telegram_api_url=server.url,
+                             shutdown_grace_s=0)
+    model = HeldModel()
+    async with open_runtime(settings, executor=model) as rt:
+        adapter = create_adapter(rt)
+        task = asyncio.create_task(adapter.run())
+        api.push_update(p.private_text(update_id=80, text="hello there"))
+        await asyncio.wait_for(model.generating.wait(), 30)  # the message itself is recorded
+        lock = sqlite3.connect(settings.data_dir / "botcore.sqlite3", isolation_level=None,
+                               check_same_thread=False)
+        try:
+            await asyncio.to_thread(lock.execute, "BEGIN IMMEDIATE")
+            model.go.set()
+            await until(lambda: adapter.finishing == 1, within=30)  # its answer's write waits
+            with caplog.at_level(logging.INFO, logger=adapter_module.__name__):
+                await adapter.stop()  # the drain spares the turn or cuts it off: either is logged
+                await until(lambda: any("telegram turns" in r.getMessage() and r.getMessage()
+                                        .startswith(("letting", "cancelled"))
+                                        for r in caplog.records), within=30)
+        finally:
+            await asyncio.to_thread(lock.execute, "ROLLBACK")
+            lock.close()
+        await asyncio.wait_for(task, 90)
+    finals = [c.params["text"] for c in api.calls if c.method in ("sendMessage", "editMessageText")
+              and c.params.get("reply_markup")]
+    assert finals == ["You said: hello there"]
+    assert _fresh(api, "getUpdates")[-1]["offset"] == 81  # answered, then confirmed
 
 
 async def test_create_adapter_needs_a_token(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from botcore import metrics
+from botcore.dialogue.answering import answering
 from botcore.dialogue.session import Session
 from botcore.dialogue.turn import Next, Turn
 from botcore.handoff import Handoff, wants_human
@@ -50,6 +51,7 @@ class HumanHandoff:
 
 
 async def _record(session: Session, turn: Turn, answer: str) -> None:
+    answering()
     await session.sql(lambda: session.long_term.record_message(
         turn.key, "assistant", answer, skill="human", platform_message_id=f"reply:{turn.pmid}",
         author=turn.message.user_id))

@@ -6,6 +6,7 @@ import logging
 import time
 
 from botcore import metrics
+from botcore.dialogue.answering import answering
 from botcore.dialogue.session import Session
 from botcore.dialogue.turn import Next, Turn
 from botcore.i18n import Text
@@ -30,6 +31,7 @@ async def persist(turn: Turn, session: Session, call_next: Next) -> None:
     if turn.truncated:
         reply.text = TRUNCATED.render(turn.lang, n=session.settings.max_input_chars) + reply.text
     latency = (time.perf_counter() - turn.started) * 1000
+    answering()  # once recorded, a redelivery is a duplicate: the answer must reach its user
     bot = await session.sql(lambda: session.long_term.record_message(
         key, "assistant", reply.text, skill=reply.skill, platform_message_id=f"reply:{turn.pmid}",
         latency_ms=latency, meta=reply.meta or None, author=message.user_id))

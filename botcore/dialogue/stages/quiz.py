@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from botcore.dialogue.answering import answering
 from botcore.dialogue.quiz_play import QuizPlay
 from botcore.dialogue.session import Session
 from botcore.dialogue.turn import Next, Turn
@@ -23,6 +24,7 @@ class QuizAnswer:
             await call_next(turn)
             return
         result = await self.quiz.answer(turn.message, turn.key, quiz, turn.text)
+        answering()
         await session.sql(lambda: session.long_term.record_message(
             turn.key, "assistant", result.text, skill="tutor",
             platform_message_id=f"reply:{turn.pmid}", author=turn.message.user_id))
