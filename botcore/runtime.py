@@ -21,6 +21,9 @@ from botcore.memory.stores import SqlTier
 
 log = logging.getLogger(__name__)
 
+JOB_STOP_S = 10.0
+"""How long a shutdown waits for the scheduled jobs (the retention purge) after cancelling them."""
+
 
 @dataclass(slots=True)
 class Runtime:
@@ -77,7 +80,11 @@ async def open_runtime(
     finally:
         for job in jobs:
             job.cancel()
-        await asyncio.gather(*jobs, return_exceptions=True)
+        if jobs:  # bounded: a job that ignores its cancellation must not hold the shutdown
+            _, stuck = await asyncio.wait(jobs, timeout=JOB_STOP_S)
+            for job in stuck:
+                log.warning("background job %s did not stop within %.0f s", job.get_name(),
+                            JOB_STOP_S)
         if marker is not None:
             marker.release()
         await manager.aclose()

@@ -45,12 +45,20 @@ async def purge_once(store: SqlTier, short: ShortTermMemory, days: float, *,
 
 async def retention_loop(store: SqlTier, short: ShortTermMemory, days: float,
                          interval_s: float) -> None:
-    """Run :func:`purge_once` now and then every ``interval_s`` seconds, until cancelled."""
-    while True:
+    """Run :func:`purge_once` now and then every ``interval_s`` seconds, until cancelled.
+
+    The loop also ends when a cancellation was swallowed below it (a database or Redis client
+    that turns ``CancelledError`` into its own error): ``Task.cancelling()`` still counts the
+    request, and a shutdown waiting for this task must not wait forever.
+    """
+    me = asyncio.current_task()
+    while me is None or not me.cancelling():
         try:
             await purge_once(store, short, days, interval_s=interval_s)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a failed round must not stop the bot or later rounds
             log.error("retention purge failed: %s", exc)
+        if me is not None and me.cancelling():
+            break
         await asyncio.sleep(interval_s)
