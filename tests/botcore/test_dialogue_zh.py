@@ -101,6 +101,16 @@ async def test_free_text_in_chinese_gets_an_honest_fixed_reply_on_the_bundled_mo
     assert (await say(runtime, "Nice weather today!", user)).startswith("You said")
 
 
+async def test_a_chinese_introduction_is_acknowledged_with_what_was_learned(
+        runtime: Runtime) -> None:
+    user = uuid.uuid4().hex[:10]
+    reply = await say(runtime, "你好，我叫小明，我养了一只猫叫咪咪。", user)
+    first, _, rest = reply.partition("\n\n")
+    assert first.startswith("好的，我记住了：") and "小明" in first and "咪咪" in first
+    assert "用户" not in first and rest == NO_FREE_TEXT.zh
+    assert "咪咪" in await say(runtime, "我的猫叫什么名字？", user)
+
+
 def test_prompts_name_the_users_language_and_a_configured_model_is_trusted(
         tmp_path: Path) -> None:
     settings = make_settings(tmp_path)  # the bundled SmolLM2 writes English only
