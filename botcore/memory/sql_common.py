@@ -95,17 +95,22 @@ async def find_identity(
     return (row[0], row[1]) if row else None
 
 
-async def conversation_row(
-    s: AsyncSession, key: ConversationKey, user_id: int | None
-) -> m.Conversation:
-    """The conversation row of ``key``, created (for ``user_id``) when missing."""
-    where = (
+def conversation_where(key: ConversationKey) -> Any:
+    """The SQL condition that selects the conversation row of ``key``."""
+    return (
         (m.Conversation.platform == key.platform)
         & (m.Conversation.chat_id == key.chat_id)
         & (m.Conversation.thread_id == (key.thread_id or ""))
         & (m.Conversation.scope_user_id == (key.user_id or ""))
     )
-    conv = (await s.execute(select(m.Conversation).where(where))).scalar_one_or_none()
+
+
+async def conversation_row(
+    s: AsyncSession, key: ConversationKey, user_id: int | None
+) -> m.Conversation:
+    """The conversation row of ``key``, created (for ``user_id``) when missing."""
+    conv = (await s.execute(select(m.Conversation).where(conversation_where(key)))
+            ).scalar_one_or_none()
     if conv is not None:
         return conv
     try:
@@ -121,7 +126,7 @@ async def conversation_row(
             await s.flush()
         return conv
     except IntegrityError:
-        return (await s.execute(select(m.Conversation).where(where))).scalar_one()
+        return (await s.execute(select(m.Conversation).where(conversation_where(key)))).scalar_one()
 
 
 async def ensure_identity(
@@ -196,11 +201,4 @@ class SqlStoreBase:
 
     _conversation = staticmethod(conversation_row)
 
-    @staticmethod
-    def _conv_where(key: ConversationKey) -> Any:
-        return (
-            (m.Conversation.platform == key.platform)
-            & (m.Conversation.chat_id == key.chat_id)
-            & (m.Conversation.thread_id == (key.thread_id or ""))
-            & (m.Conversation.scope_user_id == (key.user_id or ""))
-        )
+    _conv_where = staticmethod(conversation_where)

@@ -153,11 +153,7 @@ class SqlConversations(SqlStoreBase):
         async with self.session() as s:
             conv = (
                 await s.execute(
-                    select(m.Conversation)
-                    .where(m.Conversation.platform == key.platform)
-                    .where(m.Conversation.chat_id == key.chat_id)
-                    .where(m.Conversation.thread_id == (key.thread_id or ""))
-                    .where(m.Conversation.scope_user_id == (key.user_id or ""))
+                    select(m.Conversation).where(self._conv_where(key))
                 )
             ).scalar_one_or_none()
             if conv is None:
@@ -179,10 +175,7 @@ class SqlConversations(SqlStoreBase):
         async with self.session() as s:
             await s.execute(
                 update(m.Conversation)
-                .where(m.Conversation.platform == key.platform)
-                .where(m.Conversation.chat_id == key.chat_id)
-                .where(m.Conversation.thread_id == (key.thread_id or ""))
-                .where(m.Conversation.scope_user_id == (key.user_id or ""))
+                .where(self._conv_where(key))
                 .values(reset_at=m.utcnow())
             )
 
