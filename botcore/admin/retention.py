@@ -9,7 +9,6 @@ claim makes one of them run each round.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +16,7 @@ from botcore.admin.users import PurgePlan, purge
 from botcore.errors import BotcoreError
 from botcore.memory.base import ShortTermMemory
 from botcore.memory.stores import SqlTier
+from botcore.periodic import run_every
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +45,6 @@ async def purge_once(store: SqlTier, short: ShortTermMemory, days: float, *,
 
 async def retention_loop(store: SqlTier, short: ShortTermMemory, days: float,
                          interval_s: float) -> None:
-    """Run :func:`purge_once` now and then every ``interval_s`` seconds, until cancelled.
-
-    The loop also ends when a cancellation was swallowed below it (a database or Redis client
-    that turns ``CancelledError`` into its own error): ``Task.cancelling()`` still counts the
-    request, and a shutdown waiting for this task must not wait forever.
-    """
-    me = asyncio.current_task()
-    while me is None or not me.cancelling():
-        try:
-            await purge_once(store, short, days, interval_s=interval_s)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a failed round must not stop the bot or later rounds
-            log.error("retention purge failed: %s", exc)
-        if me is not None and me.cancelling():
-            break
-        await asyncio.sleep(interval_s)
+    """Run :func:`purge_once` now and then every ``interval_s`` seconds, until cancelled."""
+    await run_every(interval_s, lambda: purge_once(store, short, days, interval_s=interval_s),
+                    "retention purge")

@@ -18,6 +18,7 @@ from botcore import metrics
 from botcore.dialogue.session import Session
 from botcore.dialogue.turn import Next, Turn, dedupe_token
 from botcore.handoff import Handoff
+from botcore.periodic import run_every
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +84,11 @@ class Admission:
             self._heartbeat = asyncio.create_task(self._beat(session), name="botcore-heartbeat")
 
     async def _beat(self, session: Session) -> None:
-        me = asyncio.current_task()
         every = min(HEARTBEAT_S, max(0.5, session.settings.handoff_timeout_s / 4))
-        # A cancellation swallowed somewhere below (a sweep's storage call) must still end the
-        # loop, or closing the event loop waits for it forever.
-        while me is None or not me.cancelling():
+
+        async def beat() -> None:
             await session.soft(session.short_term.set_claim(f"alive:{self.instance}", "1",
                                                             HEARTBEAT_S * 3), None)
-            try:
-                await self.handoff.sweep()
-            except Exception:  # the heartbeat must outlive any sweep failure
-                log.exception("handoff sweep failed")
-            await asyncio.sleep(every)
+            await self.handoff.sweep()  # a failed sweep is logged; the heartbeat goes on
+
+        await run_every(every, beat, "handoff sweep")
